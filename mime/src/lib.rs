@@ -1,0 +1,4 @@
+//! RFC 5322 and MIME messages: borrowed tree parser, streaming parser and builder.
+//!
+//! Part of the mailwire family; see the workspace README.
+#![forbid(unsafe_code)]

@@ -1,0 +1,4 @@
+//! SMTP and ESMTP (RFC 5321 and extensions): Sans-IO codec and session machines.
+//!
+//! Part of the mailwire family; see the workspace README.
+#![forbid(unsafe_code)]
