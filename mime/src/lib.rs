@@ -2,3 +2,4 @@
 //!
 //! Part of the mailwire family; see the workspace README.
 #![forbid(unsafe_code)]
+pub mod transfer;

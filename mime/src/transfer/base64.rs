@@ -1,0 +1,273 @@
+//! Tolerant base64 decoding (RFC 2045 §6.8), one-shot and streaming.
+//!
+//! What the decoder does with input that is not clean base64:
+//! - Every byte outside the base64 alphabet (`A-Z a-z 0-9 + /`) is skipped: line
+//!   breaks, spaces and tabs, and any garbage, as RFC 2045 §6.8 tells decoders to do.
+//! - A `=` that follows at least two sextets of a quantum ends the data: the partial
+//!   quantum is flushed (1 or 2 bytes) and everything after it is ignored, as the RFC
+//!   allows ("the occurrence of any `=` characters may be taken as evidence that the
+//!   end of the data has been reached"). A `=` at the start of a quantum, or after a
+//!   single sextet, cannot be padding and is skipped like any other non-alphabet byte.
+//! - Missing padding at the end of the input is tolerated: 2 or 3 pending sextets
+//!   still give 1 or 2 bytes. A single dangling sextet (6 bits, not a whole byte)
+//!   is dropped.
+//!
+//! The decoder never fails and never allocates more than the output needs.
+
+/// Marks a byte outside the alphabet in [`SEXTET`].
+const INVALID: u8 = 0xFF;
+/// Marks `=` in [`SEXTET`].
+const PAD: u8 = 0xFE;
+
+/// Sextet value of every byte, or [`INVALID`] / [`PAD`].
+static SEXTET: [u8; 256] = build_sextet_table();
+
+// Runs only at compile time (it fills a static), where an index out of range would
+// fail the build rather than panic.
+#[allow(clippy::indexing_slicing)]
+const fn build_sextet_table() -> [u8; 256] {
+    let mut table = [INVALID; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut i = 0;
+    while i < alphabet.len() {
+        table[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    table[b'=' as usize] = PAD;
+    table
+}
+
+#[inline(always)]
+fn sextet(byte: u8) -> u32 {
+    // The table has 256 entries, so `get` never misses; the fallback is for the lint.
+    u32::from(SEXTET.get(usize::from(byte)).copied().unwrap_or(INVALID))
+}
+
+/// Streaming base64 decoder: feed chunks split anywhere, get the same bytes as the
+/// one-shot [`decode_base64`] on the whole input.
+#[derive(Debug, Clone, Default)]
+pub struct Base64Decoder {
+    /// Sextets of the current quantum, most recent in the low bits.
+    acc: u32,
+    /// How many sextets `acc` holds (0..=3).
+    pending: u8,
+    /// Padding ended the data; the rest is ignored.
+    ended: bool,
+}
+
+impl Base64Decoder {
+    /// A decoder at the start of the data.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether a `=` padding already ended the data (further input is ignored).
+    pub fn is_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Decodes `input`, appending the bytes to `out`.
+    pub fn decode(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        if self.ended {
+            return;
+        }
+        out.reserve(input.len() / 4 * 3 + 3);
+        let mut rest = input;
+        loop {
+            if self.pending == 0 {
+                rest = decode_whole_quanta(rest, out);
+            }
+            let Some((&byte, tail)) = rest.split_first() else {
+                return;
+            };
+            rest = tail;
+            let value = sextet(byte);
+            if value < 64 {
+                self.acc = (self.acc << 6) | value;
+                self.pending += 1;
+                if self.pending == 4 {
+                    let [_, b0, b1, b2] = self.acc.to_be_bytes();
+                    out.extend_from_slice(&[b0, b1, b2]);
+                    self.acc = 0;
+                    self.pending = 0;
+                }
+            } else if value == u32::from(PAD) && self.pending >= 2 {
+                self.flush_partial(out);
+                self.ended = true;
+                return;
+            }
+        }
+    }
+
+    /// Ends the data, appending the bytes of a quantum left without padding.
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        if !self.ended {
+            self.flush_partial(out);
+            self.ended = true;
+        }
+    }
+
+    fn flush_partial(&mut self, out: &mut Vec<u8>) {
+        match self.pending {
+            2 => out.push((self.acc >> 4) as u8),
+            3 => {
+                let bits = self.acc >> 2;
+                out.extend_from_slice(&[(bits >> 8) as u8, bits as u8]);
+            }
+            // 0: nothing pending; 1: six bits are not a byte, dropped.
+            _ => {}
+        }
+        self.acc = 0;
+        self.pending = 0;
+    }
+}
+
+/// Decodes runs of four alphabet bytes (the common case: whole lines of clean base64)
+/// and returns the input from the first quantum that needs the byte-wise path.
+#[inline]
+fn decode_whole_quanta<'a>(mut input: &'a [u8], out: &mut Vec<u8>) -> &'a [u8] {
+    // Eight bytes at a time first: two quanta give six bytes.
+    while let Some((&[a, b, c, d, e, f, g, h], tail)) = input.split_first_chunk::<8>() {
+        let (a, b, c, d) = (sextet(a), sextet(b), sextet(c), sextet(d));
+        let (e, f, g, h) = (sextet(e), sextet(f), sextet(g), sextet(h));
+        if (a | b | c | d | e | f | g | h) >= 64 {
+            break;
+        }
+        let first = (a << 18) | (b << 12) | (c << 6) | d;
+        let second = (e << 18) | (f << 12) | (g << 6) | h;
+        let [_, x0, x1, x2] = first.to_be_bytes();
+        let [_, y0, y1, y2] = second.to_be_bytes();
+        out.extend_from_slice(&[x0, x1, x2, y0, y1, y2]);
+        input = tail;
+    }
+    while let Some((&[a, b, c, d], tail)) = input.split_first_chunk::<4>() {
+        let (a, b, c, d) = (sextet(a), sextet(b), sextet(c), sextet(d));
+        if (a | b | c | d) >= 64 {
+            break;
+        }
+        let [_, x0, x1, x2] = ((a << 18) | (b << 12) | (c << 6) | d).to_be_bytes();
+        out.extend_from_slice(&[x0, x1, x2]);
+        input = tail;
+    }
+    input
+}
+
+/// Decodes a whole base64 body (see the module docs for what is tolerated).
+pub fn decode_base64(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 3);
+    let mut decoder = Base64Decoder::new();
+    decoder.decode(input, &mut out);
+    decoder.finish(&mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split_everywhere(input: &[u8]) {
+        let whole = decode_base64(input);
+        for cut in 0..=input.len() {
+            let (a, b) = input.split_at(cut);
+            let mut decoder = Base64Decoder::new();
+            let mut out = Vec::new();
+            decoder.decode(a, &mut out);
+            decoder.decode(b, &mut out);
+            decoder.finish(&mut out);
+            assert_eq!(
+                out,
+                whole,
+                "cut at {cut} of {:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn known_answers() {
+        let cases: &[(&[u8], &[u8])] = &[
+            (b"", b""),
+            (b"YQ==", b"a"),
+            (b"YWI=", b"ab"),
+            (b"YWJj", b"abc"),
+            (b"SGVsbG8sIFdvcmxkIQ==", b"Hello, World!"),
+            // Line breaks, both kinds, and stray whitespace.
+            (b"SGVs\r\nbG8s\nIFdv cmxk\tIQ==\r\n", b"Hello, World!"),
+            // Missing padding.
+            (b"YQ", b"a"),
+            (b"YWI", b"ab"),
+            // A dangling sextet is not a byte.
+            (b"YWJjZ", b"abc"),
+            // Garbage inside is skipped.
+            (b"YW!!Jj", b"abc"),
+            // Padding ends the data; what follows is ignored.
+            (b"YQ==YQ==", b"a"),
+            (b"YQ=x", b"a"),
+            (b"YWI=\r\nZGVm", b"ab"),
+            // '=' where it cannot be padding is skipped.
+            (b"=YWJj", b"abc"),
+            (b"YWJj=ZGVm", b"abcdef"),
+            (b"Y=WJj", b"abc"),
+            (&[0xFF, b'Y', 0x80, b'Q', b'='], b"a"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                decode_base64(input),
+                *expected,
+                "input {:?}",
+                String::from_utf8_lossy(input)
+            );
+            split_everywhere(input);
+        }
+    }
+
+    #[test]
+    fn all_byte_values_round_trip_through_a_reference_encoding() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        let mut encoded = Vec::new();
+        // A tiny independent encoder for the test, with 76-column lines.
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut column = 0;
+        for chunk in data.chunks(3) {
+            let n = chunk.len();
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= n {
+                    encoded.push(alphabet[((v >> (18 - 6 * i)) & 63) as usize]);
+                } else {
+                    encoded.push(b'=');
+                }
+            }
+            column += 4;
+            if column == 76 {
+                encoded.extend_from_slice(b"\r\n");
+                column = 0;
+            }
+        }
+        assert_eq!(decode_base64(&encoded), data);
+        for cut in [1, 7, 76, 77, 78, 500, encoded.len() - 1] {
+            let mut decoder = Base64Decoder::new();
+            let mut out = Vec::new();
+            decoder.decode(&encoded[..cut], &mut out);
+            decoder.decode(&encoded[cut..], &mut out);
+            decoder.finish(&mut out);
+            assert_eq!(out, data);
+        }
+    }
+
+    #[test]
+    fn input_after_padding_is_ignored_by_the_streaming_decoder() {
+        let mut decoder = Base64Decoder::new();
+        let mut out = Vec::new();
+        decoder.decode(b"YQ=", &mut out);
+        assert!(decoder.is_ended());
+        decoder.decode(b"=YWJj", &mut out);
+        decoder.finish(&mut out);
+        assert_eq!(out, b"a");
+    }
+}
