@@ -3,3 +3,7 @@
 //! Part of the mailwire family; see the workspace README.
 #![forbid(unsafe_code)]
 pub mod transfer;
+
+pub mod charset;
+pub mod encoded_word;
+pub mod header;

@@ -1,0 +1,370 @@
+//! Private lexical helpers shared by the structured-field parsers.
+//!
+//! Every parser here works on the raw, still folded field value: CR and LF are
+//! treated as whitespace, so folding never needs a separate unfolding pass and
+//! the common unfolded value can be borrowed.
+// The address, date and msg-id parsers (next commits) use the rest.
+#![allow(dead_code)]
+
+use std::borrow::Cow;
+
+/// Space, tab, CR or LF: what folding whitespace is made of once we accept
+/// the value still folded.
+#[inline]
+pub(crate) fn is_ws(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// RFC 5322 `atext` plus 8-bit bytes (RFC 6532 allows UTF-8 there).
+#[inline]
+pub(crate) fn is_atext(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric()
+        || matches!(
+            byte,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'/'
+                | b'='
+                | b'?'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'{'
+                | b'|'
+                | b'}'
+                | b'~'
+        )
+        || byte >= 0x80
+}
+
+/// RFC 2045 `token` character (also accepting 8-bit bytes, which some
+/// senders put in unquoted parameter values).
+#[inline]
+pub(crate) fn is_mime_token(byte: u8) -> bool {
+    byte > b' '
+        && byte != 0x7f
+        && !matches!(
+            byte,
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b'@'
+                | b','
+                | b';'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'='
+        )
+}
+
+/// Converts bytes to text, borrowing when they are valid UTF-8 and
+/// replacing invalid sequences with U+FFFD otherwise.
+pub(crate) fn bytes_to_str(bytes: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
+}
+
+/// Same as [`bytes_to_str`] for a byte string that may already be owned.
+pub(crate) fn cow_bytes_to_str(bytes: Cow<'_, [u8]>) -> Cow<'_, str> {
+    match bytes {
+        Cow::Borrowed(b) => String::from_utf8_lossy(b),
+        Cow::Owned(v) => match String::from_utf8(v) {
+            Ok(s) => Cow::Owned(s),
+            Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        },
+    }
+}
+
+/// Lowercases ASCII text, borrowing when it already is lowercase.
+pub(crate) fn ascii_lowercase(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        text
+    }
+}
+
+/// A read position over a raw field value.
+#[derive(Debug, Clone)]
+pub(crate) struct Cursor<'a> {
+    input: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(input: &'a [u8]) -> Self {
+        Cursor { input, pos: 0 }
+    }
+
+    pub(crate) fn input(&self) -> &'a [u8] {
+        self.input
+    }
+
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    pub(crate) fn set_pos(&mut self, pos: usize) {
+        self.pos = pos.min(self.input.len());
+    }
+
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos >= self.input.len()
+    }
+
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.input.get(self.pos).copied()
+    }
+
+    pub(crate) fn peek_at(&self, ahead: usize) -> Option<u8> {
+        self.input.get(self.pos.saturating_add(ahead)).copied()
+    }
+
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.input.get(self.pos..).unwrap_or_default()
+    }
+
+    pub(crate) fn slice(&self, start: usize, end: usize) -> &'a [u8] {
+        self.input.get(start..end).unwrap_or_default()
+    }
+
+    pub(crate) fn bump(&mut self) {
+        if self.pos < self.input.len() {
+            self.pos += 1;
+        }
+    }
+
+    /// Consumes `byte` if it is next.
+    pub(crate) fn eat(&mut self, byte: u8) -> bool {
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Skips folding whitespace (and stray CR/LF).
+    pub(crate) fn skip_ws(&mut self) {
+        while let Some(b) = self.peek() {
+            if is_ws(b) {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Skips whitespace and comments. Returns whether anything was skipped.
+    pub(crate) fn skip_cfws(&mut self) -> bool {
+        let start = self.pos;
+        loop {
+            self.skip_ws();
+            if self.peek() == Some(b'(') {
+                self.skip_comment();
+            } else {
+                break;
+            }
+        }
+        self.pos != start
+    }
+
+    /// Skips whitespace and comments, returning the content of the last
+    /// comment seen (without its parentheses), if any.
+    pub(crate) fn skip_cfws_keep_comment(&mut self) -> Option<&'a [u8]> {
+        let mut last = None;
+        loop {
+            self.skip_ws();
+            if self.peek() == Some(b'(') {
+                let start = self.pos + 1;
+                self.skip_comment();
+                let end = if self.input.get(self.pos.wrapping_sub(1)) == Some(&b')') {
+                    self.pos - 1
+                } else {
+                    self.pos
+                };
+                last = Some(self.slice(start, end.max(start)));
+            } else {
+                break;
+            }
+        }
+        last
+    }
+
+    /// Skips one comment starting at `(`, with nesting and quoted pairs.
+    /// An unterminated comment runs to the end of the value. Nesting is
+    /// counted, not recursed, so deep nesting cannot exhaust the stack.
+    pub(crate) fn skip_comment(&mut self) {
+        let mut depth: usize = 0;
+        while let Some(b) = self.peek() {
+            self.pos += 1;
+            match b {
+                b'\\' => self.bump(),
+                b'(' => depth += 1,
+                b')' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Reads a run of bytes matching `pred`.
+    pub(crate) fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> &'a [u8] {
+        let start = self.pos;
+        while let Some(b) = self.peek() {
+            if pred(b) {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        self.slice(start, self.pos)
+    }
+
+    /// Reads a dot-atom-text or atom (`dots` allows interior dots).
+    pub(crate) fn atom(&mut self, dots: bool) -> Option<&'a [u8]> {
+        let text = self.take_while(|b| is_atext(b) || (dots && b == b'.'));
+        if text.is_empty() {
+            None
+        } else {
+            Some(text)
+        }
+    }
+
+    /// Reads a quoted string starting at `"`; returns its content with
+    /// quoted pairs resolved and folding removed. An unterminated quoted
+    /// string runs to the end of the value.
+    pub(crate) fn quoted_string(&mut self) -> Option<Cow<'a, [u8]>> {
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        self.pos += 1;
+        let start = self.pos;
+        let mut needs_copy = false;
+        while let Some(b) = self.peek() {
+            match b {
+                b'"' => break,
+                b'\\' => {
+                    needs_copy = true;
+                    self.pos += 1;
+                    self.bump();
+                }
+                b'\r' | b'\n' => {
+                    needs_copy = true;
+                    self.pos += 1;
+                }
+                _ => self.pos += 1,
+            }
+        }
+        let content = self.slice(start, self.pos);
+        self.eat(b'"');
+        if !needs_copy {
+            return Some(Cow::Borrowed(content));
+        }
+        let mut out = Vec::with_capacity(content.len());
+        let mut iter = content.iter().copied();
+        while let Some(b) = iter.next() {
+            match b {
+                b'\\' => {
+                    if let Some(next) = iter.next() {
+                        out.push(next);
+                    }
+                }
+                b'\r' | b'\n' => {}
+                _ => out.push(b),
+            }
+        }
+        Some(Cow::Owned(out))
+    }
+
+    /// Reads a domain literal `[...]` and returns it with its brackets,
+    /// whitespace and folding removed.
+    pub(crate) fn domain_literal(&mut self) -> Option<Cow<'a, [u8]>> {
+        if self.peek() != Some(b'[') {
+            return None;
+        }
+        let start = self.pos;
+        self.pos += 1;
+        let mut needs_copy = false;
+        while let Some(b) = self.peek() {
+            match b {
+                b']' => break,
+                b'\\' => {
+                    needs_copy = true;
+                    self.pos += 1;
+                    self.bump();
+                }
+                _ if is_ws(b) => {
+                    needs_copy = true;
+                    self.pos += 1;
+                }
+                _ => self.pos += 1,
+            }
+        }
+        let closed = self.eat(b']');
+        let raw = self.slice(start, self.pos);
+        if !needs_copy && closed {
+            return Some(Cow::Borrowed(raw));
+        }
+        let mut out = Vec::with_capacity(raw.len() + 1);
+        let mut iter = raw.iter().copied();
+        while let Some(b) = iter.next() {
+            match b {
+                b'\\' => {
+                    if let Some(next) = iter.next() {
+                        out.push(next);
+                    }
+                }
+                _ if is_ws(b) => {}
+                _ => out.push(b),
+            }
+        }
+        if !closed {
+            out.push(b']');
+        }
+        Some(Cow::Owned(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_nest_and_unterminated_run_to_end() {
+        let mut c = Cursor::new(b" (a (b) c) x");
+        assert!(c.skip_cfws());
+        assert_eq!(c.peek(), Some(b'x'));
+        let mut c = Cursor::new(b"(a (b c");
+        c.skip_cfws();
+        assert!(c.at_end());
+    }
+
+    #[test]
+    fn quoted_string_borrows_when_plain() {
+        let mut c = Cursor::new(b"\"abc\" rest");
+        assert!(matches!(c.quoted_string(), Some(Cow::Borrowed(b"abc"))));
+        let mut c = Cursor::new(b"\"a\\\"b\r\n c\"");
+        assert_eq!(c.quoted_string().unwrap().as_ref(), b"a\"b c");
+    }
+
+    #[test]
+    fn domain_literal_strips_whitespace() {
+        let mut c = Cursor::new(b"[ 1.2.3.4 ]");
+        assert_eq!(c.domain_literal().unwrap().as_ref(), b"[1.2.3.4]");
+    }
+}
