@@ -1,0 +1,359 @@
+//! Domains, address literals, local parts, mailboxes and paths (RFC 5321 §4.1.2-4.1.3,
+//! RFC 6531 §3.3).
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use super::{display_len, is_atext, is_let_dig, is_qtext};
+use crate::error::DecodeError;
+use crate::types::{
+    AddressLiteral, Domain, GeneralLiteral, Host, LocalPart, Mailbox, Path, SourceRoute,
+    MAX_DOMAIN_LEN, MAX_LABEL_LEN, MAX_LOCAL_PART_LEN, MAX_PATH_LEN,
+};
+
+/// Length of the Domain at the start of `s`; labels are `Let-dig [Ldh-str]`, or contain
+/// non-ASCII octets (U-labels) when `utf8`.
+pub(crate) fn scan_domain(s: &[u8], utf8: bool) -> Result<usize, DecodeError> {
+    let mut i = 0;
+    loop {
+        let start = i;
+        match s.get(i) {
+            Some(&b) if is_let_dig(b) || (utf8 && b >= 0x80) => i += 1,
+            _ => return Err(DecodeError::InvalidDomain),
+        }
+        while let Some(&b) = s.get(i) {
+            if is_let_dig(b) || b == b'-' || (utf8 && b >= 0x80) {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let label = s.get(start..i).unwrap_or_default();
+        if label.last() == Some(&b'-') {
+            return Err(DecodeError::InvalidDomain);
+        }
+        // the 63-octet limit is on the DNS form; a U-label's A-label is not computed here
+        if label.len() > MAX_LABEL_LEN && label.is_ascii() {
+            return Err(DecodeError::DomainLabelTooLong);
+        }
+        if s.get(i) == Some(&b'.') {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    if i > MAX_DOMAIN_LEN {
+        return Err(DecodeError::DomainTooLong);
+    }
+    Ok(i)
+}
+
+/// `Standardized-tag = Ldh-str`.
+pub(crate) fn is_general_tag(tag: &str) -> bool {
+    let bytes = tag.as_bytes();
+    !tag.eq_ignore_ascii_case("IPv6")
+        && bytes.last().is_some_and(|&b| is_let_dig(b))
+        && bytes.iter().all(|&b| is_let_dig(b) || b == b'-')
+}
+
+/// `1*dcontent`.
+pub(crate) fn is_dcontent(content: &str) -> bool {
+    !content.is_empty() && content.bytes().all(super::is_dcontent)
+}
+
+/// `IPv4-address-literal = Snum 3("." Snum)`, `Snum = 1*3DIGIT` at most 255.
+fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = s.split('.');
+    for octet in octets.iter_mut() {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *octet = part.parse().ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Ipv4Addr::from(octets))
+}
+
+/// Parses the inside of `[...]`.
+fn parse_literal_content(content: &str) -> Result<AddressLiteral<'_>, DecodeError> {
+    if let Some(ip) = parse_ipv4(content) {
+        return Ok(AddressLiteral::Ipv4(ip));
+    }
+    let (tag, rest) = content
+        .split_once(':')
+        .ok_or(DecodeError::InvalidAddressLiteral)?;
+    if tag.eq_ignore_ascii_case("IPv6") {
+        // std's parser accepts exactly IPv6-full / IPv6-comp / IPv6v4-full / IPv6v4-comp
+        // (at most 4 hex digits per group, one "::", dotted quad only at the end)
+        let ip: Ipv6Addr = rest
+            .parse()
+            .map_err(|_| DecodeError::InvalidAddressLiteral)?;
+        return Ok(AddressLiteral::Ipv6(ip));
+    }
+    if is_general_tag(tag) && is_dcontent(rest) {
+        return Ok(AddressLiteral::General(GeneralLiteral::from_valid(
+            tag, rest,
+        )));
+    }
+    Err(DecodeError::InvalidAddressLiteral)
+}
+
+/// Octets of a literal on the wire, brackets included.
+pub(crate) fn literal_wire_len(literal: &AddressLiteral<'_>) -> usize {
+    display_len(literal)
+}
+
+/// A domain or an address literal at the start of `text`, and its length.
+pub(crate) fn parse_host(text: &str, utf8: bool) -> Result<(Host<'_>, usize), DecodeError> {
+    if let Some(inner) = text.strip_prefix('[') {
+        let close = inner.find(']').ok_or(DecodeError::InvalidAddressLiteral)?;
+        let content = inner
+            .get(..close)
+            .ok_or(DecodeError::InvalidAddressLiteral)?;
+        let literal = parse_literal_content(content)?;
+        return Ok((Host::Literal(literal), close + 2));
+    }
+    let len = scan_domain(text.as_bytes(), utf8)?;
+    let domain = text.get(..len).ok_or(DecodeError::InvalidDomain)?;
+    Ok((Host::Domain(Domain::from_valid(domain)), len))
+}
+
+/// Length of the local part (Dot-string or Quoted-string) at the start of `s`.
+pub(crate) fn scan_local_part(s: &[u8], utf8: bool) -> Result<usize, DecodeError> {
+    let len = if s.first() == Some(&b'"') {
+        scan_quoted_string(s, utf8)?
+    } else {
+        scan_dot_string(s, utf8)?
+    };
+    if len > MAX_LOCAL_PART_LEN {
+        return Err(DecodeError::LocalPartTooLong);
+    }
+    Ok(len)
+}
+
+/// `Quoted-string = DQUOTE *QcontentSMTP DQUOTE`.
+fn scan_quoted_string(s: &[u8], utf8: bool) -> Result<usize, DecodeError> {
+    let mut i = 1;
+    loop {
+        match s.get(i) {
+            Some(b'"') => return Ok(i + 1),
+            Some(b'\\') => match s.get(i + 1) {
+                // quoted-pairSMTP = %d92 %d32-126
+                Some(&b) if (32..=126).contains(&b) => i += 2,
+                _ => return Err(DecodeError::InvalidLocalPart),
+            },
+            Some(&b) if is_qtext(b, utf8) => i += 1,
+            _ => return Err(DecodeError::InvalidLocalPart),
+        }
+    }
+}
+
+/// `Dot-string = Atom *("." Atom)`.
+fn scan_dot_string(s: &[u8], utf8: bool) -> Result<usize, DecodeError> {
+    let mut i = 0;
+    loop {
+        let start = i;
+        while s.get(i).is_some_and(|&b| is_atext(b, utf8)) {
+            i += 1;
+        }
+        if i == start {
+            return Err(DecodeError::InvalidLocalPart);
+        }
+        if s.get(i) == Some(&b'.') {
+            i += 1;
+        } else {
+            return Ok(i);
+        }
+    }
+}
+
+/// True when the whole of `s` is a Dot-string.
+pub(crate) fn is_dot_string(s: &[u8], utf8: bool) -> bool {
+    scan_dot_string(s, utf8) == Ok(s.len())
+}
+
+/// Length of `A-d-l = At-domain *( "," At-domain )` at the start of `s`.
+pub(crate) fn scan_source_route(s: &[u8], utf8: bool) -> Result<usize, DecodeError> {
+    let mut i = 0;
+    loop {
+        if s.get(i) != Some(&b'@') {
+            return Err(DecodeError::InvalidPath);
+        }
+        i += 1;
+        let rest = s.get(i..).unwrap_or_default();
+        i += scan_domain(rest, utf8)?;
+        if s.get(i) == Some(&b',') {
+            i += 1;
+        } else {
+            return Ok(i);
+        }
+    }
+}
+
+/// `Mailbox = Local-part "@" ( Domain / address-literal )` at the start of `text`.
+pub(crate) fn parse_mailbox(text: &str, utf8: bool) -> Result<(Mailbox<'_>, usize), DecodeError> {
+    let local_len = scan_local_part(text.as_bytes(), utf8)?;
+    let local = text.get(..local_len).ok_or(DecodeError::InvalidLocalPart)?;
+    let after = text.get(local_len..).unwrap_or_default();
+    let host_text = after.strip_prefix('@').ok_or(DecodeError::InvalidPath)?;
+    let (host, host_len) = parse_host(host_text, utf8)?;
+    Ok((
+        Mailbox::from_parts_unchecked(LocalPart::from_valid(local), host),
+        local_len + 1 + host_len,
+    ))
+}
+
+/// `Path = "<" [ A-d-l ":" ] Mailbox ">"` at the start of `text`, and its length.
+pub(crate) fn parse_path(text: &str, utf8: bool) -> Result<(Path<'_>, usize), DecodeError> {
+    let inner = text.strip_prefix('<').ok_or(DecodeError::InvalidPath)?;
+    let (route, route_len) = if inner.starts_with('@') {
+        let len = scan_source_route(inner.as_bytes(), utf8)?;
+        let route = inner.get(..len).ok_or(DecodeError::InvalidPath)?;
+        if inner.as_bytes().get(len) != Some(&b':') {
+            return Err(DecodeError::InvalidPath);
+        }
+        (Some(SourceRoute::from_valid(route)), len + 1)
+    } else {
+        (None, 0)
+    };
+    let rest = inner.get(route_len..).unwrap_or_default();
+    let (mailbox, mailbox_len) = parse_mailbox(rest, utf8)?;
+    if rest.as_bytes().get(mailbox_len) != Some(&b'>') {
+        return Err(DecodeError::InvalidPath);
+    }
+    let total = 1 + route_len + mailbox_len + 1;
+    if total > MAX_PATH_LEN {
+        return Err(DecodeError::PathTooLong);
+    }
+    Ok((Path::from_parts_unchecked(route, mailbox), total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains() {
+        assert_eq!(scan_domain(b"example.com", false), Ok(11));
+        assert_eq!(scan_domain(b"a", false), Ok(1));
+        assert_eq!(scan_domain(b"1-2.x>", false), Ok(5));
+        assert_eq!(
+            scan_domain(b"-a.com", false),
+            Err(DecodeError::InvalidDomain)
+        );
+        assert_eq!(
+            scan_domain(b"a-.com", false),
+            Err(DecodeError::InvalidDomain)
+        );
+        assert_eq!(
+            scan_domain(b"a..com", false),
+            Err(DecodeError::InvalidDomain)
+        );
+        assert_eq!(
+            scan_domain(b"a.com.", false),
+            Err(DecodeError::InvalidDomain)
+        );
+        assert_eq!(scan_domain(b"", false), Err(DecodeError::InvalidDomain));
+        assert_eq!(
+            scan_domain("bücher.de".as_bytes(), false),
+            Ok(1) // stops before the non-ASCII octet
+        );
+        assert_eq!(scan_domain("bücher.de".as_bytes(), true), Ok(10));
+        let label = "a".repeat(63);
+        assert_eq!(scan_domain(label.as_bytes(), false), Ok(63));
+        let label = "a".repeat(64);
+        assert_eq!(
+            scan_domain(label.as_bytes(), false),
+            Err(DecodeError::DomainLabelTooLong)
+        );
+        let long = ["a".repeat(63).as_str(); 4].join(".");
+        assert_eq!(long.len(), 255);
+        assert_eq!(scan_domain(long.as_bytes(), false), Ok(255));
+        let longer = format!("{long}a");
+        assert!(scan_domain(longer.as_bytes(), false).is_err());
+        let too_long = format!("b.{long}");
+        assert_eq!(
+            scan_domain(too_long.as_bytes(), false),
+            Err(DecodeError::DomainTooLong)
+        );
+    }
+
+    #[test]
+    fn literals() {
+        let (host, len) = parse_host("[192.0.2.1]>", false).unwrap();
+        assert_eq!(len, 11);
+        assert_eq!(
+            host,
+            Host::Literal(AddressLiteral::Ipv4(Ipv4Addr::new(192, 0, 2, 1)))
+        );
+        let (host, _) = parse_host("[IPv6:2001:db8::1]", false).unwrap();
+        assert_eq!(
+            host,
+            Host::Literal(AddressLiteral::Ipv6("2001:db8::1".parse().unwrap()))
+        );
+        let (host, _) = parse_host("[ipv6:::ffff:1.2.3.4]", false).unwrap();
+        assert!(matches!(host, Host::Literal(AddressLiteral::Ipv6(_))));
+        let (host, _) = parse_host("[x-tag:some-content]", false).unwrap();
+        assert!(matches!(host, Host::Literal(AddressLiteral::General(_))));
+        for bad in [
+            "[256.0.0.1]",
+            "[1.2.3]",
+            "[1.2.3.4.5]",
+            "[IPv6:1::2::3]",
+            "[IPv6:12345::]",
+            "[tag:]",
+            "[:x]",
+            "[tag-:x]",
+            "[tag:a[b]",
+            "[1.2.3.4",
+            "[]",
+        ] {
+            assert!(parse_host(bad, false).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn local_parts() {
+        assert_eq!(scan_local_part(b"john.smith@", false), Ok(10));
+        assert_eq!(scan_local_part(b"\"a b\\\"c\"@", false), Ok(8));
+        assert_eq!(scan_local_part(b"\"\"@", false), Ok(2));
+        assert!(scan_local_part(b".a", false).is_err());
+        assert!(scan_local_part(b"a.", false).is_err());
+        assert!(scan_local_part(b"\"a", false).is_err());
+        assert!(scan_local_part(b"\"a\\\x01\"", false).is_err());
+        let long = "a".repeat(64);
+        assert_eq!(scan_local_part(long.as_bytes(), false), Ok(64));
+        let long = "a".repeat(65);
+        assert_eq!(
+            scan_local_part(long.as_bytes(), false),
+            Err(DecodeError::LocalPartTooLong)
+        );
+    }
+
+    #[test]
+    fn paths() {
+        let (path, len) = parse_path("<@a.example,@b.example:joe@c.example> X", false).unwrap();
+        assert_eq!(len, 37);
+        assert_eq!(
+            path.source_route().map(|r| r.domains().collect::<Vec<_>>()),
+            Some(vec!["a.example", "b.example"])
+        );
+        assert_eq!(path.mailbox().to_string(), "joe@c.example");
+        assert!(parse_path("<joe@c.example", false).is_err());
+        assert!(parse_path("joe@c.example>", false).is_err());
+        assert!(parse_path("<@a.example:joe>", false).is_err());
+        assert!(parse_path("<@a.example joe@x>", false).is_err());
+        assert!(parse_path("<joe>", false).is_err());
+        let local = "a".repeat(64);
+        let domain = ["d".repeat(63).as_str(); 3].join(".");
+        let path = format!("<{local}@{domain}>");
+        assert_eq!(path.len(), 258);
+        assert_eq!(
+            parse_path(&path, false).map(|p| p.1),
+            Err(DecodeError::PathTooLong)
+        );
+    }
+}

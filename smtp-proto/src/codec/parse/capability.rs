@@ -1,0 +1,419 @@
+//! EHLO lines: `ehlo-keyword *( SP ehlo-param )` (RFC 5321 §4.1.1.1) and the parameter
+//! grammars of the registered keywords.
+
+use std::borrow::Cow;
+
+use super::command::is_mechanism;
+use super::{is_let_dig, parse_u64};
+use crate::codec::DecodeOptions;
+use crate::error::DecodeError;
+use crate::types::{
+    Capability, CapabilityParams, EhloResponse, Limits, MechanismList, Reply, ReplyCode,
+    UnknownCapability, MAX_REPLY_LINE_LEN,
+};
+
+/// `ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")`.
+pub(crate) fn is_keyword(s: &[u8]) -> bool {
+    s.first().is_some_and(|&b| is_let_dig(b)) && s.iter().all(|&b| is_let_dig(b) || b == b'-')
+}
+
+/// `ehlo-param = 1*(%d33-126)`.
+fn is_param(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| (33..=126).contains(&b))
+}
+
+/// Zero or more params separated by single spaces.
+pub(crate) fn is_param_list(s: &[u8]) -> bool {
+    s.is_empty() || s.split(|&b| b == b' ').all(is_param)
+}
+
+/// Registered keywords with a typed variant, upper case.
+const REGISTERED: [&str; 33] = [
+    "SIZE",
+    "PIPELINING",
+    "8BITMIME",
+    "SMTPUTF8",
+    "CHUNKING",
+    "BINARYMIME",
+    "STARTTLS",
+    "AUTH",
+    "ENHANCEDSTATUSCODES",
+    "DSN",
+    "DELIVERBY",
+    "ETRN",
+    "ATRN",
+    "EXPN",
+    "HELP",
+    "REQUIRETLS",
+    "MT-PRIORITY",
+    "FUTURERELEASE",
+    "NO-SOLICITING",
+    "BURL",
+    "CHECKPOINT",
+    "CONNEG",
+    "CONPERM",
+    "SUBMITTER",
+    "MTRK",
+    "RRVS",
+    "VERB",
+    "ONEX",
+    "SEND",
+    "SOML",
+    "SAML",
+    "TURN",
+    "LIMITS",
+];
+
+/// The canonical spelling of a registered keyword.
+pub(crate) fn registered_keyword(keyword: &str) -> Option<&'static str> {
+    REGISTERED
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(keyword))
+        .copied()
+}
+
+/// RFC 9422 §4: `limit = name "=" value`; RCPTMAX, MAILMAX, RCPTDOMAINMAX are 1*6DIGIT.
+pub(crate) fn is_limits(params: &str) -> bool {
+    !params.is_empty()
+        && is_param_list(params.as_bytes())
+        && params.split(' ').all(|limit| match limit.split_once('=') {
+            Some((name, value)) => {
+                let numeric = ["RCPTMAX", "MAILMAX", "RCPTDOMAINMAX"]
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(name));
+                is_keyword(name.as_bytes())
+                    && !value.is_empty()
+                    && (!numeric || parse_u64(value.as_bytes(), 6).is_ok())
+            }
+            None => false,
+        })
+}
+
+/// Decodes one EHLO line (the text after `250-`/`250 `); trailing spaces are ignored,
+/// as some servers send them.
+pub(crate) fn parse_capability(line: &str) -> Result<Capability<'_>, DecodeError> {
+    let line = line.trim_end_matches(' ');
+    let (head, params) = match line.split_once(' ') {
+        Some((head, params)) => (head, params),
+        None => (line, ""),
+    };
+    // the pre-standard `AUTH=PLAIN LOGIN` spelling
+    if let Some(first) = head
+        .get(..5)
+        .filter(|h| h.eq_ignore_ascii_case("AUTH="))
+        .and_then(|_| line.get(5..))
+    {
+        return parse_mechanisms(first).map(|mechanisms| Capability::Auth {
+            mechanisms,
+            legacy_form: true,
+        });
+    }
+    if !is_keyword(head.as_bytes()) || !is_param_list(params.as_bytes()) {
+        return Err(DecodeError::InvalidEhloLine);
+    }
+    let Some(keyword) = registered_keyword(head) else {
+        return Ok(Capability::Unknown(UnknownCapability::from_valid(
+            head, params,
+        )));
+    };
+    let invalid = DecodeError::InvalidCapability { keyword };
+    let unit = |cap: Capability<'static>| -> Result<Capability<'_>, DecodeError> {
+        if params.is_empty() {
+            Ok(cap)
+        } else {
+            Err(invalid)
+        }
+    };
+    let optional_number = |max_digits: usize| -> Result<Option<u64>, DecodeError> {
+        if params.is_empty() {
+            Ok(None)
+        } else {
+            parse_u64(params.as_bytes(), max_digits)
+                .map(Some)
+                .map_err(|_| invalid)
+        }
+    };
+    match keyword {
+        // size-param ::= [1*DIGIT]; 20 digits is the most a u64 can hold
+        "SIZE" => optional_number(20).map(Capability::Size),
+        "DELIVERBY" => optional_number(20).map(Capability::DeliverBy),
+        "AUTH" => parse_mechanisms(params).map(|mechanisms| Capability::Auth {
+            mechanisms,
+            legacy_form: false,
+        }),
+        "MT-PRIORITY" => match params {
+            "" => Ok(Capability::MtPriority(None)),
+            p if !p.contains(' ') => Ok(Capability::MtPriority(Some(Cow::Borrowed(p)))),
+            _ => Err(invalid),
+        },
+        "FUTURERELEASE" => {
+            let (interval, date_time) = params.split_once(' ').ok_or(invalid)?;
+            if date_time.contains(' ') {
+                return Err(invalid);
+            }
+            let max_interval = parse_u64(interval.as_bytes(), 20).map_err(|_| invalid)?;
+            Ok(Capability::FutureRelease {
+                max_interval,
+                max_date_time: Cow::Borrowed(date_time),
+            })
+        }
+        "NO-SOLICITING" => Ok(Capability::NoSoliciting(CapabilityParams::from_valid(
+            params,
+        ))),
+        "BURL" => Ok(Capability::Burl(CapabilityParams::from_valid(params))),
+        "LIMITS" => {
+            if is_limits(params) {
+                Ok(Capability::Limits(Limits::from_valid(params)))
+            } else {
+                Err(invalid)
+            }
+        }
+        "PIPELINING" => unit(Capability::Pipelining),
+        "8BITMIME" => unit(Capability::EightBitMime),
+        "SMTPUTF8" => unit(Capability::SmtpUtf8),
+        "CHUNKING" => unit(Capability::Chunking),
+        "BINARYMIME" => unit(Capability::BinaryMime),
+        "STARTTLS" => unit(Capability::StartTls),
+        "ENHANCEDSTATUSCODES" => unit(Capability::EnhancedStatusCodes),
+        "DSN" => unit(Capability::Dsn),
+        "ETRN" => unit(Capability::Etrn),
+        "ATRN" => unit(Capability::Atrn),
+        "EXPN" => unit(Capability::Expn),
+        "HELP" => unit(Capability::Help),
+        "REQUIRETLS" => unit(Capability::RequireTls),
+        "CHECKPOINT" => unit(Capability::Checkpoint),
+        "CONNEG" => unit(Capability::Conneg),
+        "CONPERM" => unit(Capability::Conperm),
+        "SUBMITTER" => unit(Capability::Submitter),
+        "MTRK" => unit(Capability::Mtrk),
+        "RRVS" => unit(Capability::Rrvs),
+        "VERB" => unit(Capability::Verb),
+        "ONEX" => unit(Capability::Onex),
+        "SEND" => unit(Capability::Send),
+        "SOML" => unit(Capability::Soml),
+        "SAML" => unit(Capability::Saml),
+        "TURN" => unit(Capability::Turn),
+        _ => Err(invalid),
+    }
+}
+
+/// `mech *(SP mech)`; an empty list is allowed (servers that offer AUTH only after TLS
+/// sometimes send a bare `AUTH`).
+fn parse_mechanisms(params: &str) -> Result<MechanismList<'_>, DecodeError> {
+    const INVALID: DecodeError = DecodeError::InvalidCapability { keyword: "AUTH" };
+    if !params.is_empty() && !params.split(' ').all(|m| is_mechanism(m.as_bytes())) {
+        return Err(INVALID);
+    }
+    Ok(MechanismList::from_valid(params))
+}
+
+/// The keyword of a capability.
+pub(crate) fn keyword_of<'c>(capability: &'c Capability<'_>) -> &'c str {
+    match capability {
+        Capability::Size(_) => "SIZE",
+        Capability::Pipelining => "PIPELINING",
+        Capability::EightBitMime => "8BITMIME",
+        Capability::SmtpUtf8 => "SMTPUTF8",
+        Capability::Chunking => "CHUNKING",
+        Capability::BinaryMime => "BINARYMIME",
+        Capability::StartTls => "STARTTLS",
+        Capability::Auth { .. } => "AUTH",
+        Capability::EnhancedStatusCodes => "ENHANCEDSTATUSCODES",
+        Capability::Dsn => "DSN",
+        Capability::DeliverBy(_) => "DELIVERBY",
+        Capability::Etrn => "ETRN",
+        Capability::Atrn => "ATRN",
+        Capability::Expn => "EXPN",
+        Capability::Help => "HELP",
+        Capability::RequireTls => "REQUIRETLS",
+        Capability::MtPriority(_) => "MT-PRIORITY",
+        Capability::FutureRelease { .. } => "FUTURERELEASE",
+        Capability::NoSoliciting(_) => "NO-SOLICITING",
+        Capability::Burl(_) => "BURL",
+        Capability::Checkpoint => "CHECKPOINT",
+        Capability::Conneg => "CONNEG",
+        Capability::Conperm => "CONPERM",
+        Capability::Submitter => "SUBMITTER",
+        Capability::Mtrk => "MTRK",
+        Capability::Rrvs => "RRVS",
+        Capability::Verb => "VERB",
+        Capability::Onex => "ONEX",
+        Capability::Send => "SEND",
+        Capability::Soml => "SOML",
+        Capability::Saml => "SAML",
+        Capability::Turn => "TURN",
+        Capability::Limits(_) => "LIMITS",
+        Capability::Unknown(u) => u.keyword(),
+    }
+}
+
+/// Appends the text of an EHLO line (no reply code, no CRLF).
+pub(crate) fn encode_capability(capability: &Capability<'_>, out: &mut Vec<u8>) {
+    let param = |out: &mut Vec<u8>, p: &str| {
+        if !p.is_empty() {
+            out.push(b' ');
+            out.extend_from_slice(p.as_bytes());
+        }
+    };
+    match capability {
+        Capability::Auth {
+            mechanisms,
+            legacy_form: true,
+        } => {
+            out.extend_from_slice(b"AUTH=");
+            out.extend_from_slice(mechanisms.as_str().as_bytes());
+            return;
+        }
+        _ => out.extend_from_slice(keyword_of(capability).as_bytes()),
+    }
+    match capability {
+        Capability::Size(Some(n)) | Capability::DeliverBy(Some(n)) => {
+            param(out, &n.to_string());
+        }
+        Capability::Auth { mechanisms, .. } => param(out, mechanisms.as_str()),
+        Capability::MtPriority(Some(p)) => param(out, p),
+        Capability::FutureRelease {
+            max_interval,
+            max_date_time,
+        } => {
+            param(out, &max_interval.to_string());
+            param(out, max_date_time);
+        }
+        Capability::NoSoliciting(p) | Capability::Burl(p) => param(out, p.as_str()),
+        Capability::Limits(l) => param(out, l.params().as_str()),
+        Capability::Unknown(u) => param(out, u.params().as_str()),
+        _ => {}
+    }
+}
+
+/// Checks every line of an EHLO response fits a reply line.
+pub(crate) fn check_ehlo_lines(
+    greeting: &str,
+    capabilities: &[Capability<'_>],
+) -> Result<(), DecodeError> {
+    // "250-" + text + CRLF
+    let overhead = 6;
+    if greeting.len() + overhead > MAX_REPLY_LINE_LEN {
+        return Err(DecodeError::LineTooLong {
+            limit: MAX_REPLY_LINE_LEN,
+        });
+    }
+    if greeting.is_empty()
+        || greeting.starts_with(' ')
+        || !greeting.bytes().all(|b| super::is_text(b, true))
+    {
+        return Err(DecodeError::InvalidText);
+    }
+    let mut line = Vec::new();
+    for capability in capabilities {
+        line.clear();
+        encode_capability(capability, &mut line);
+        if line.len() + overhead > MAX_REPLY_LINE_LEN {
+            return Err(DecodeError::LineTooLong {
+                limit: MAX_REPLY_LINE_LEN,
+            });
+        }
+        check_capability_value(capability)?;
+    }
+    Ok(())
+}
+
+/// Checks the free-form fields a caller can set directly.
+fn check_capability_value(capability: &Capability<'_>) -> Result<(), DecodeError> {
+    let ok = match capability {
+        Capability::MtPriority(Some(p)) => is_param(p.as_bytes()),
+        Capability::FutureRelease { max_date_time, .. } => is_param(max_date_time.as_bytes()),
+        Capability::NoSoliciting(p) | Capability::Burl(p) => is_param_list(p.as_str().as_bytes()),
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(DecodeError::InvalidCapability {
+            keyword: registered_keyword(keyword_of(capability)).unwrap_or("EHLO"),
+        })
+    }
+}
+
+/// The 250 reply of an EHLO response.
+pub(crate) fn ehlo_to_reply(response: &EhloResponse<'_>) -> Reply<'static> {
+    let mut wire = Vec::new();
+    let count = response.capabilities().len();
+    wire.extend_from_slice(if count == 0 { b"250 " } else { b"250-" });
+    wire.extend_from_slice(response.greeting().as_bytes());
+    for (i, capability) in response.capabilities().iter().enumerate() {
+        wire.extend_from_slice(if i + 1 == count {
+            b"\r\n250 "
+        } else {
+            b"\r\n250-"
+        });
+        encode_capability(capability, &mut wire);
+    }
+    // built from validated UTF-8 pieces
+    let wire = String::from_utf8_lossy(&wire).into_owned();
+    Reply::from_valid(ReplyCode::OK, None, Cow::Owned(wire))
+}
+
+/// Reads the capabilities of an EHLO reply.
+pub(crate) fn decode_ehlo<'r>(
+    reply: &'r Reply<'_>,
+    opts: &DecodeOptions,
+) -> Result<EhloResponse<'r>, DecodeError> {
+    if reply.code() != ReplyCode::OK {
+        return Err(DecodeError::NotEhloReply);
+    }
+    let mut lines = reply.raw_lines();
+    let greeting = lines.next().unwrap_or("");
+    let mut capabilities = Vec::new();
+    for line in lines {
+        if line.trim_end_matches(' ').is_empty() {
+            // Postfix's smtp-sink ends its list with an empty `250 ` line
+            continue;
+        }
+        match parse_capability(line) {
+            Ok(capability) => capabilities.push(capability),
+            Err(_) if opts.quirk_skip_invalid_capabilities => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(EhloResponse::from_valid(greeting, capabilities))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_and_params() {
+        assert_eq!(
+            parse_capability("SIZE 1000"),
+            Ok(Capability::Size(Some(1000)))
+        );
+        assert_eq!(parse_capability("size"), Ok(Capability::Size(None)));
+        assert_eq!(parse_capability("PIPELINING "), Ok(Capability::Pipelining));
+        assert_eq!(
+            parse_capability("PIPELINING x"),
+            Err(DecodeError::InvalidCapability {
+                keyword: "PIPELINING"
+            })
+        );
+        let Ok(Capability::Auth {
+            mechanisms,
+            legacy_form: true,
+        }) = parse_capability("AUTH=LOGIN PLAIN")
+        else {
+            panic!("legacy auth");
+        };
+        assert_eq!(mechanisms.as_str(), "LOGIN PLAIN");
+        assert!(matches!(
+            parse_capability("XCLIENT NAME ADDR"),
+            Ok(Capability::Unknown(u)) if u.keyword() == "XCLIENT" && u.params().iter().count() == 2
+        ));
+        assert!(parse_capability("-X").is_err());
+        assert!(parse_capability("X  Y").is_err());
+        assert!(parse_capability("LIMITS RCPTMAX=1234567").is_err());
+        assert!(parse_capability("LIMITS RCPTMAX=12 X-FOO=bar").is_ok());
+        assert!(parse_capability("FUTURERELEASE 604800 2012-10-12T10:00:00Z").is_ok());
+        assert!(parse_capability("FUTURERELEASE 604800").is_err());
+    }
+}

@@ -1,0 +1,362 @@
+//! Command lines (RFC 5321 §4.1.1, RFC 3207, RFC 4954, RFC 3030, RFC 2033).
+
+use base64::Engine as _;
+
+use super::address::{parse_host, parse_path};
+use super::params::{encode_mail_params, encode_rcpt_params, parse_mail_params, parse_rcpt_params};
+use super::{is_base64_char, is_text, parse_u64, to_text};
+use crate::codec::DecodeOptions;
+use crate::error::DecodeError;
+use crate::types::{
+    Argument, Command, ForwardPath, Host, MailParameters, Mechanism, RcptParameters, ReversePath,
+    SaslData, SaslResponse, Verb,
+};
+
+/// Free text of VRFY/EXPN/HELP/NOOP: non-empty, text octets, no space at either end.
+pub(crate) fn is_argument(s: &[u8], utf8: bool) -> bool {
+    match (s.first(), s.last()) {
+        (Some(&first), Some(&last)) => {
+            !matches!(first, b' ' | b'\t')
+                && !matches!(last, b' ' | b'\t')
+                && s.iter().all(|&b| is_text(b, utf8))
+        }
+        _ => false,
+    }
+}
+
+/// `sasl-mech = 1*20mech-char` (RFC 4422 §3.1); lower case tolerated.
+pub(crate) fn is_mechanism(s: &[u8]) -> bool {
+    (1..=20).contains(&s.len())
+        && s.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// RFC 4954 §8 `base64` (padding required), or empty.
+pub(crate) fn is_base64(s: &[u8]) -> bool {
+    if s.len() % 4 != 0 {
+        return false;
+    }
+    let padding = s.iter().rev().take_while(|&&b| b == b'=').count();
+    if padding > 2 {
+        return false;
+    }
+    let body = s.get(..s.len() - padding).unwrap_or_default();
+    body.iter().all(|&b| is_base64_char(b))
+}
+
+/// Standard base64 with padding.
+pub(crate) fn base64_encode(raw: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
+/// Decodes validated base64.
+pub(crate) fn base64_decode(text: &str) -> Result<Vec<u8>, DecodeError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|_| DecodeError::InvalidBase64)
+}
+
+/// The verb of a command line, if it is one this codec knows.
+pub(crate) fn verb_of(line: &[u8]) -> Option<Verb> {
+    let end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+    let word = line.get(..end)?;
+    match word {
+        [a, b, c, d] => {
+            let upper = [
+                a.to_ascii_uppercase(),
+                b.to_ascii_uppercase(),
+                c.to_ascii_uppercase(),
+                d.to_ascii_uppercase(),
+            ];
+            Some(match &upper {
+                b"MAIL" => Verb::Mail,
+                b"RCPT" => Verb::Rcpt,
+                b"DATA" => Verb::Data,
+                b"EHLO" => Verb::Ehlo,
+                b"HELO" => Verb::Helo,
+                b"LHLO" => Verb::Lhlo,
+                b"RSET" => Verb::Rset,
+                b"QUIT" => Verb::Quit,
+                b"NOOP" => Verb::Noop,
+                b"BDAT" => Verb::Bdat,
+                b"AUTH" => Verb::Auth,
+                b"VRFY" => Verb::Vrfy,
+                b"EXPN" => Verb::Expn,
+                b"HELP" => Verb::Help,
+                _ => return None,
+            })
+        }
+        _ if word.eq_ignore_ascii_case(b"STARTTLS") => Some(Verb::StartTls),
+        _ => None,
+    }
+}
+
+/// Strips a case-insensitive ASCII prefix.
+fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    if head.eq_ignore_ascii_case(prefix) {
+        text.get(prefix.len()..)
+    } else {
+        None
+    }
+}
+
+/// Decodes one command line, its line end already removed.
+pub(crate) fn decode_line<'a>(
+    line: &'a [u8],
+    opts: &DecodeOptions,
+) -> Result<Command<'a>, DecodeError> {
+    let utf8 = opts.smtputf8;
+    let mut text = to_text(line, utf8)?;
+    if opts.quirk_trailing_whitespace {
+        text = text.trim_end_matches([' ', '\t']);
+    }
+    let verb = verb_of(text.as_bytes()).ok_or(DecodeError::UnknownCommand)?;
+    let syntax = DecodeError::Syntax {
+        verb: verb.as_str(),
+    };
+    let verb_len = verb.as_str().len();
+    // the argument after exactly one space; `Some("")` for a trailing space
+    let argument = match text.get(verb_len..) {
+        Some("") | None => None,
+        Some(rest) => Some(rest.strip_prefix(' ').ok_or(syntax)?),
+    };
+    let no_argument = |cmd: Command<'a>| match argument {
+        None => Ok(cmd),
+        Some(_) => Err(syntax),
+    };
+    match verb {
+        Verb::Ehlo | Verb::Helo | Verb::Lhlo => {
+            let arg = argument.ok_or(syntax)?;
+            let (host, len) = parse_host(arg, utf8)?;
+            if len != arg.len() {
+                return Err(if arg.starts_with('[') {
+                    DecodeError::InvalidAddressLiteral
+                } else {
+                    DecodeError::InvalidDomain
+                });
+            }
+            Ok(match verb {
+                Verb::Ehlo => Command::Ehlo { host },
+                Verb::Helo => Command::Helo { host },
+                _ => Command::Lhlo { host },
+            })
+        }
+        Verb::Mail => {
+            let arg = argument.ok_or(syntax)?;
+            let mut rest = strip_prefix_ci(arg, "FROM:").ok_or(syntax)?;
+            if opts.quirk_space_after_colon {
+                rest = rest.trim_start_matches(' ');
+            }
+            let (from, len) = if rest.starts_with("<>") {
+                (ReversePath::Null, 2)
+            } else {
+                let (path, len) = parse_path(rest, utf8)?;
+                (ReversePath::Path(path), len)
+            };
+            let params = match rest.get(len..) {
+                Some("") | None => MailParameters::default(),
+                Some(tail) => parse_mail_params(tail.strip_prefix(' ').ok_or(syntax)?, utf8)?,
+            };
+            Ok(Command::Mail { from, params })
+        }
+        Verb::Rcpt => {
+            let arg = argument.ok_or(syntax)?;
+            let mut rest = strip_prefix_ci(arg, "TO:").ok_or(syntax)?;
+            if opts.quirk_space_after_colon {
+                rest = rest.trim_start_matches(' ');
+            }
+            let (to, len) = match strip_prefix_ci(rest, "<Postmaster>") {
+                Some(_) => (ForwardPath::Postmaster, "<Postmaster>".len()),
+                None => {
+                    let (path, len) = parse_path(rest, utf8)?;
+                    (ForwardPath::Path(path), len)
+                }
+            };
+            let params = match rest.get(len..) {
+                Some("") | None => RcptParameters::default(),
+                Some(tail) => parse_rcpt_params(tail.strip_prefix(' ').ok_or(syntax)?, utf8)?,
+            };
+            Ok(Command::Rcpt { to, params })
+        }
+        Verb::Data => no_argument(Command::Data),
+        Verb::Rset => no_argument(Command::Rset),
+        Verb::Quit => no_argument(Command::Quit),
+        Verb::StartTls => no_argument(Command::StartTls),
+        Verb::Vrfy | Verb::Expn => {
+            let arg = argument.ok_or(syntax)?;
+            // RFC 6531 §3.7.4: an optional SMTPUTF8 parameter after the string
+            let (target, smtputf8) = match arg.rsplit_once(' ') {
+                Some((target, flag)) if flag.eq_ignore_ascii_case("SMTPUTF8") => (target, true),
+                _ => (arg, false),
+            };
+            if !is_argument(target.as_bytes(), utf8) {
+                return Err(syntax);
+            }
+            let target = Argument::from_valid(target);
+            Ok(if verb == Verb::Vrfy {
+                Command::Vrfy { target, smtputf8 }
+            } else {
+                Command::Expn { target, smtputf8 }
+            })
+        }
+        Verb::Help | Verb::Noop => {
+            let arg = match argument {
+                Some(arg) if is_argument(arg.as_bytes(), utf8) => Some(Argument::from_valid(arg)),
+                Some(_) => return Err(syntax),
+                None => None,
+            };
+            Ok(if verb == Verb::Help {
+                Command::Help { topic: arg }
+            } else {
+                Command::Noop { argument: arg }
+            })
+        }
+        Verb::Auth => {
+            let arg = argument.ok_or(syntax)?;
+            let (mechanism, response) = match arg.split_once(' ') {
+                Some((m, r)) => (m, Some(r)),
+                None => (arg, None),
+            };
+            if !is_mechanism(mechanism.as_bytes()) {
+                return Err(DecodeError::InvalidMechanism);
+            }
+            let initial_response = match response {
+                None => None,
+                Some("=") => Some(SaslData::EMPTY),
+                Some(r) if !r.is_empty() && is_base64(r.as_bytes()) => {
+                    Some(SaslData::from_valid(r))
+                }
+                Some(_) => return Err(DecodeError::InvalidBase64),
+            };
+            Ok(Command::Auth {
+                mechanism: Mechanism::from_valid(mechanism),
+                initial_response,
+            })
+        }
+        Verb::Bdat => {
+            let arg = argument.ok_or(syntax)?;
+            let (size, last) = match arg.split_once(' ') {
+                Some((size, marker)) if marker.eq_ignore_ascii_case("LAST") => (size, true),
+                Some(_) => return Err(syntax),
+                None => (arg, false),
+            };
+            if size.is_empty() || !size.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(syntax);
+            }
+            // leading zeros are digits too; only the value must fit
+            let significant = size.trim_start_matches('0');
+            let size = if significant.is_empty() {
+                0
+            } else {
+                parse_u64(significant.as_bytes(), 20)?
+            };
+            Ok(Command::Bdat { size, last })
+        }
+    }
+}
+
+/// Decodes one line of an AUTH exchange, line end removed.
+pub(crate) fn decode_sasl_line(line: &[u8]) -> Result<SaslResponse<'_>, DecodeError> {
+    let text = to_text(line, false).map_err(|_| DecodeError::InvalidBase64)?;
+    if text == "*" {
+        return Ok(SaslResponse::Cancel);
+    }
+    if !is_base64(text.as_bytes()) {
+        return Err(DecodeError::InvalidBase64);
+    }
+    Ok(SaslResponse::Data(SaslData::from_valid(text)))
+}
+
+fn push_host(out: &mut Vec<u8>, host: &Host<'_>) {
+    match host {
+        Host::Domain(d) => out.extend_from_slice(d.as_str().as_bytes()),
+        Host::Literal(l) => out.extend_from_slice(l.to_string().as_bytes()),
+    }
+}
+
+fn push_path(out: &mut Vec<u8>, path: &crate::types::Path<'_>) {
+    out.push(b'<');
+    if let Some(route) = path.source_route() {
+        out.extend_from_slice(route.as_str().as_bytes());
+        out.push(b':');
+    }
+    let mailbox = path.mailbox();
+    out.extend_from_slice(mailbox.local_part().as_str().as_bytes());
+    out.push(b'@');
+    push_host(out, mailbox.host());
+    out.push(b'>');
+}
+
+/// Appends a command line, CRLF included.
+pub(crate) fn encode(command: &Command<'_>, out: &mut Vec<u8>) {
+    out.extend_from_slice(command.verb().as_str().as_bytes());
+    match command {
+        Command::Ehlo { host } | Command::Helo { host } | Command::Lhlo { host } => {
+            out.push(b' ');
+            push_host(out, host);
+        }
+        Command::Mail { from, params } => {
+            out.extend_from_slice(b" FROM:");
+            match from {
+                ReversePath::Null => out.extend_from_slice(b"<>"),
+                ReversePath::Path(p) => push_path(out, p),
+            }
+            encode_mail_params(params, out);
+        }
+        Command::Rcpt { to, params } => {
+            out.extend_from_slice(b" TO:");
+            match to {
+                ForwardPath::Postmaster => out.extend_from_slice(b"<Postmaster>"),
+                ForwardPath::Path(p) => push_path(out, p),
+            }
+            encode_rcpt_params(params, out);
+        }
+        Command::Vrfy { target, smtputf8 } | Command::Expn { target, smtputf8 } => {
+            out.push(b' ');
+            out.extend_from_slice(target.as_str().as_bytes());
+            if *smtputf8 {
+                out.extend_from_slice(b" SMTPUTF8");
+            }
+        }
+        Command::Help { topic: arg } | Command::Noop { argument: arg } => {
+            if let Some(arg) = arg {
+                out.push(b' ');
+                out.extend_from_slice(arg.as_str().as_bytes());
+            }
+        }
+        Command::Auth {
+            mechanism,
+            initial_response,
+        } => {
+            out.push(b' ');
+            out.extend_from_slice(mechanism.as_str().as_bytes());
+            if let Some(response) = initial_response {
+                out.push(b' ');
+                if response.is_empty() {
+                    out.push(b'=');
+                } else {
+                    out.extend_from_slice(response.as_base64().as_bytes());
+                }
+            }
+        }
+        Command::Bdat { size, last } => {
+            out.push(b' ');
+            out.extend_from_slice(size.to_string().as_bytes());
+            if *last {
+                out.extend_from_slice(b" LAST");
+            }
+        }
+        Command::Data | Command::Rset | Command::Quit | Command::StartTls => {}
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends one AUTH exchange line, CRLF included.
+pub(crate) fn encode_sasl(response: &SaslResponse<'_>, out: &mut Vec<u8>) {
+    match response {
+        SaslResponse::Cancel => out.push(b'*'),
+        SaslResponse::Data(data) => out.extend_from_slice(data.as_base64().as_bytes()),
+    }
+    out.extend_from_slice(b"\r\n");
+}

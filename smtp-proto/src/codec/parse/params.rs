@@ -1,0 +1,522 @@
+//! `esmtp-param` lists of MAIL and RCPT, and xtext (RFC 3461 §4).
+
+use std::borrow::Cow;
+
+use super::{is_atext, is_esmtp_value_octet, is_let_dig, is_xchar, parse_u64};
+use crate::error::DecodeError;
+use crate::types::{
+    AuthIdentity, Body, EsmtpParameter, MailParameters, Notify, OriginalRecipient, OtherParameters,
+    RcptParameters, Ret, XText, KNOWN_MAIL_KEYWORDS, KNOWN_RCPT_KEYWORDS,
+};
+
+/// `xtext = *( xchar / hexchar )`; hex digits of either case are accepted (ABNF's HEXDIG
+/// is case-insensitive), the encoder writes upper case.
+pub(crate) fn is_xtext(s: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        if b == b'+' {
+            let hex = |j: usize| s.get(j).is_some_and(u8::is_ascii_hexdigit);
+            if !(hex(i + 1) && hex(i + 2)) {
+                return false;
+            }
+            i += 3;
+        } else if is_xchar(b) {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+/// Encodes octets as xtext.
+pub(crate) fn xtext_encode(raw: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(raw.len());
+    for &b in raw {
+        if is_xchar(b) {
+            out.push(char::from(b));
+        } else {
+            out.push('+');
+            for nibble in [b >> 4, b & 0x0f] {
+                let digit = HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
+                out.push(char::from(digit));
+            }
+        }
+    }
+    out
+}
+
+fn hex_value(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        b'A'..=b'F' => b - b'A' + 10,
+        _ => 0,
+    }
+}
+
+/// Iterates the octets an xtext stands for (the input is validated xtext).
+pub(crate) fn xtext_octets(s: &str) -> impl Iterator<Item = u8> + '_ {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let b = *bytes.get(i)?;
+        if b == b'+' {
+            let hi = hex_value(bytes.get(i + 1).copied().unwrap_or(b'0'));
+            let lo = hex_value(bytes.get(i + 2).copied().unwrap_or(b'0'));
+            i += 3;
+            Some(hi << 4 | lo)
+        } else {
+            i += 1;
+            Some(b)
+        }
+    })
+}
+
+/// Decodes validated xtext.
+pub(crate) fn xtext_decode(s: &str) -> Cow<'_, [u8]> {
+    if !s.contains('+') {
+        return Cow::Borrowed(s.as_bytes());
+    }
+    Cow::Owned(xtext_octets(s).collect())
+}
+
+/// RFC 5322 `atom = 1*atext` (ASCII only).
+pub(crate) fn is_atom(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_atext(b, false))
+}
+
+/// `esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")`.
+pub(crate) fn is_esmtp_keyword(s: &[u8]) -> bool {
+    s.first().is_some_and(|&b| is_let_dig(b)) && s.iter().all(|&b| is_let_dig(b) || b == b'-')
+}
+
+/// `esmtp-value = 1*(%d33-60 / %d62-126)`, plus UTF8-non-ascii under SMTPUTF8.
+pub(crate) fn is_esmtp_value(s: &[u8], utf8: bool) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_esmtp_value_octet(b, utf8))
+}
+
+/// The canonical spelling of a keyword that has a typed field, if `keyword` is one.
+pub(crate) fn known_keyword(keyword: &str) -> Option<&'static str> {
+    KNOWN_MAIL_KEYWORDS
+        .iter()
+        .chain(KNOWN_RCPT_KEYWORDS.iter())
+        .find(|k| k.eq_ignore_ascii_case(keyword))
+        .copied()
+}
+
+/// Splits a validated parameter section into parameters.
+pub(crate) fn split_params(raw: &str) -> impl Iterator<Item = EsmtpParameter<'_>> + '_ {
+    raw.split(' ')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((keyword, value)) => EsmtpParameter {
+                keyword,
+                value: Some(value),
+            },
+            None => EsmtpParameter {
+                keyword: p,
+                value: None,
+            },
+        })
+}
+
+/// Checks an AUTH= xtext: it must decode to `<>` or to a mailbox.
+pub(crate) fn auth_identity_from_xtext(value: XText<'_>) -> Result<AuthIdentity<'_>, DecodeError> {
+    const INVALID: DecodeError = DecodeError::InvalidParameter { keyword: "AUTH" };
+    // a mailbox is at most 254 octets (path limit minus brackets); decode into the stack
+    let mut buf = [0u8; crate::types::MAX_PATH_LEN];
+    let mut len = 0;
+    for b in xtext_octets(value.as_str()) {
+        *buf.get_mut(len).ok_or(INVALID)? = b;
+        len += 1;
+    }
+    let decoded = buf.get(..len).ok_or(INVALID)?;
+    if decoded == b"<>" {
+        return Ok(AuthIdentity::Unknown);
+    }
+    let text = std::str::from_utf8(decoded).map_err(|_| INVALID)?;
+    match super::address::parse_mailbox(text, true) {
+        Ok((_, consumed))
+            if consumed == text.len() && consumed + 2 <= crate::types::MAX_PATH_LEN =>
+        {
+            Ok(AuthIdentity::Mailbox(value))
+        }
+        _ => Err(INVALID),
+    }
+}
+
+/// One raw parameter: keyword and optional value, syntax checked.
+fn split_param(p: &str, utf8: bool) -> Result<(&str, Option<&str>), DecodeError> {
+    let (keyword, value) = match p.split_once('=') {
+        Some((k, v)) => (k, Some(v)),
+        None => (p, None),
+    };
+    if !is_esmtp_keyword(keyword.as_bytes()) {
+        return Err(DecodeError::MalformedParameter);
+    }
+    if let Some(v) = value {
+        if !is_esmtp_value(v.as_bytes(), utf8) {
+            return Err(DecodeError::MalformedParameter);
+        }
+    }
+    Ok((keyword, value))
+}
+
+/// Iterates the space-separated parameters of a section, rejecting empty ones (double
+/// spaces).
+fn each_param<'a>(
+    raw: &'a str,
+    utf8: bool,
+    mut f: impl FnMut(&'a str, Option<&'a str>) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    for p in raw.split(' ') {
+        if p.is_empty() {
+            return Err(DecodeError::MalformedParameter);
+        }
+        let (keyword, value) = split_param(p, utf8)?;
+        f(keyword, value)?;
+    }
+    Ok(())
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T, keyword: &'static str) -> Result<(), DecodeError> {
+    if slot.is_some() {
+        return Err(DecodeError::DuplicateParameter { keyword });
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn flag_once(
+    slot: &mut bool,
+    value: Option<&str>,
+    keyword: &'static str,
+) -> Result<(), DecodeError> {
+    if value.is_some() {
+        return Err(DecodeError::InvalidParameter { keyword });
+    }
+    if *slot {
+        return Err(DecodeError::DuplicateParameter { keyword });
+    }
+    *slot = true;
+    Ok(())
+}
+
+fn required<'a>(value: Option<&'a str>, keyword: &'static str) -> Result<&'a str, DecodeError> {
+    value.ok_or(DecodeError::InvalidParameter { keyword })
+}
+
+fn parse_body(value: &str) -> Result<Body, DecodeError> {
+    [Body::SevenBit, Body::EightBitMime, Body::BinaryMime]
+        .into_iter()
+        .find(|b| b.as_str().eq_ignore_ascii_case(value))
+        .ok_or(DecodeError::InvalidParameter { keyword: "BODY" })
+}
+
+fn parse_ret(value: &str) -> Result<Ret, DecodeError> {
+    [Ret::Full, Ret::Headers]
+        .into_iter()
+        .find(|r| r.as_str().eq_ignore_ascii_case(value))
+        .ok_or(DecodeError::InvalidParameter { keyword: "RET" })
+}
+
+fn parse_notify(value: &str) -> Result<Notify, DecodeError> {
+    const INVALID: DecodeError = DecodeError::InvalidParameter { keyword: "NOTIFY" };
+    if value.eq_ignore_ascii_case("NEVER") {
+        return Ok(Notify::NEVER);
+    }
+    let (mut success, mut failure, mut delay) = (false, false, false);
+    for element in value.split(',') {
+        if element.eq_ignore_ascii_case("SUCCESS") {
+            success = true;
+        } else if element.eq_ignore_ascii_case("FAILURE") {
+            failure = true;
+        } else if element.eq_ignore_ascii_case("DELAY") {
+            delay = true;
+        } else {
+            // includes NEVER mixed with others, which RFC 3461 §4.1 forbids
+            return Err(INVALID);
+        }
+    }
+    Notify::on(success, failure, delay).ok_or(INVALID)
+}
+
+fn parse_xtext_value<'a>(value: &'a str, keyword: &'static str) -> Result<XText<'a>, DecodeError> {
+    if !is_xtext(value.as_bytes()) {
+        return Err(DecodeError::InvalidParameter { keyword });
+    }
+    Ok(XText::from_valid(value))
+}
+
+/// Parses the parameter section of MAIL (after the path and its space).
+pub(crate) fn parse_mail_params(raw: &str, utf8: bool) -> Result<MailParameters<'_>, DecodeError> {
+    let mut params = MailParameters::default();
+    let mut has_other = false;
+    each_param(raw, utf8, |keyword, value| {
+        let Some(known) = known_keyword(keyword) else {
+            has_other = true;
+            return Ok(());
+        };
+        match known {
+            "SIZE" => {
+                let digits = required(value, "SIZE")?;
+                // size-value ::= 1*20DIGIT (RFC 1870); more than u64 is out of range
+                let size = parse_u64(digits.as_bytes(), 20).map_err(|_| {
+                    if digits.bytes().all(|b| b.is_ascii_digit()) && !digits.is_empty() {
+                        DecodeError::NumberOutOfRange
+                    } else {
+                        DecodeError::InvalidParameter { keyword: "SIZE" }
+                    }
+                })?;
+                set_once(&mut params.size, size, "SIZE")
+            }
+            "BODY" => set_once(
+                &mut params.body,
+                parse_body(required(value, "BODY")?)?,
+                "BODY",
+            ),
+            "SMTPUTF8" => flag_once(&mut params.smtputf8, value, "SMTPUTF8"),
+            "RET" => set_once(&mut params.ret, parse_ret(required(value, "RET")?)?, "RET"),
+            "ENVID" => {
+                let envid = parse_xtext_value(required(value, "ENVID")?, "ENVID")?;
+                set_once(&mut params.envid, envid, "ENVID")
+            }
+            "AUTH" => {
+                let xtext = parse_xtext_value(required(value, "AUTH")?, "AUTH")?;
+                set_once(&mut params.auth, auth_identity_from_xtext(xtext)?, "AUTH")
+            }
+            "REQUIRETLS" => flag_once(&mut params.requiretls, value, "REQUIRETLS"),
+            other => Err(DecodeError::MisplacedParameter { keyword: other }),
+        }
+    })?;
+    if has_other {
+        params.other = OtherParameters::from_valid(raw);
+    }
+    Ok(params)
+}
+
+/// Parses the parameter section of RCPT.
+pub(crate) fn parse_rcpt_params(raw: &str, utf8: bool) -> Result<RcptParameters<'_>, DecodeError> {
+    let mut params = RcptParameters::default();
+    let mut has_other = false;
+    each_param(raw, utf8, |keyword, value| {
+        let Some(known) = known_keyword(keyword) else {
+            has_other = true;
+            return Ok(());
+        };
+        match known {
+            "NOTIFY" => set_once(
+                &mut params.notify,
+                parse_notify(required(value, "NOTIFY")?)?,
+                "NOTIFY",
+            ),
+            "ORCPT" => {
+                const INVALID: DecodeError = DecodeError::InvalidParameter { keyword: "ORCPT" };
+                let value = required(value, "ORCPT")?;
+                let (addr_type, address) = value.split_once(';').ok_or(INVALID)?;
+                if !is_atom(addr_type.as_bytes()) || !is_xtext(address.as_bytes()) {
+                    return Err(INVALID);
+                }
+                set_once(
+                    &mut params.orcpt,
+                    OriginalRecipient::from_valid(addr_type, address),
+                    "ORCPT",
+                )
+            }
+            other => Err(DecodeError::MisplacedParameter { keyword: other }),
+        }
+    })?;
+    if has_other {
+        params.other = OtherParameters::from_valid(raw);
+    }
+    Ok(params)
+}
+
+fn push_param(out: &mut Vec<u8>, keyword: &str, value: Option<&str>) {
+    out.push(b' ');
+    out.extend_from_slice(keyword.as_bytes());
+    if let Some(v) = value {
+        out.push(b'=');
+        out.extend_from_slice(v.as_bytes());
+    }
+}
+
+/// Writes ` KEY=VALUE` for each MAIL parameter.
+pub(crate) fn encode_mail_params(params: &MailParameters<'_>, out: &mut Vec<u8>) {
+    if let Some(size) = params.size {
+        out.extend_from_slice(b" SIZE=");
+        out.extend_from_slice(size.to_string().as_bytes());
+    }
+    if let Some(body) = params.body {
+        push_param(out, "BODY", Some(body.as_str()));
+    }
+    if params.smtputf8 {
+        push_param(out, "SMTPUTF8", None);
+    }
+    if let Some(ret) = params.ret {
+        push_param(out, "RET", Some(ret.as_str()));
+    }
+    if let Some(envid) = &params.envid {
+        push_param(out, "ENVID", Some(envid.as_str()));
+    }
+    match &params.auth {
+        Some(AuthIdentity::Unknown) => push_param(out, "AUTH", Some("<>")),
+        Some(AuthIdentity::Mailbox(x)) => push_param(out, "AUTH", Some(x.as_str())),
+        None => {}
+    }
+    if params.requiretls {
+        push_param(out, "REQUIRETLS", None);
+    }
+    for p in params.other.iter() {
+        push_param(out, p.keyword, p.value);
+    }
+}
+
+/// Writes ` KEY=VALUE` for each RCPT parameter.
+pub(crate) fn encode_rcpt_params(params: &RcptParameters<'_>, out: &mut Vec<u8>) {
+    if let Some(notify) = params.notify {
+        push_param(out, "NOTIFY", Some(&notify.to_string()));
+    }
+    if let Some(orcpt) = &params.orcpt {
+        out.extend_from_slice(b" ORCPT=");
+        out.extend_from_slice(orcpt.address_type().as_bytes());
+        out.push(b';');
+        out.extend_from_slice(orcpt.address().as_str().as_bytes());
+    }
+    for p in params.other.iter() {
+        push_param(out, p.keyword, p.value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xtext_round_trip() {
+        assert!(is_xtext(b"abc+2B+3d"));
+        assert!(!is_xtext(b"a+2"));
+        assert!(!is_xtext(b"a+zz"));
+        assert!(!is_xtext(b"a b"));
+        assert!(!is_xtext(b"a=b"));
+        assert!(is_xtext(b""));
+        let raw = b"e=mc2 +\x00\xff";
+        let encoded = xtext_encode(raw);
+        assert_eq!(encoded, "e+3Dmc2+20+2B+00+FF");
+        assert_eq!(&*xtext_decode(&encoded), raw);
+        assert_eq!(&*xtext_decode("a+3d"), b"a=");
+    }
+
+    #[test]
+    fn mail_params() {
+        let p = parse_mail_params(
+            "SIZE=100 body=8bitmime SMTPUTF8 RET=HDRS ENVID=QQ314159 AUTH=<> REQUIRETLS X-Y=z",
+            false,
+        )
+        .unwrap();
+        assert_eq!(p.size, Some(100));
+        assert_eq!(p.body, Some(Body::EightBitMime));
+        assert!(p.smtputf8 && p.requiretls);
+        assert_eq!(p.ret, Some(Ret::Headers));
+        assert_eq!(p.envid.as_ref().map(XText::as_str), Some("QQ314159"));
+        assert_eq!(p.auth, Some(AuthIdentity::Unknown));
+        assert_eq!(
+            p.other.iter().collect::<Vec<_>>(),
+            vec![EsmtpParameter {
+                keyword: "X-Y",
+                value: Some("z")
+            }]
+        );
+        let mut out = Vec::new();
+        encode_mail_params(&p, &mut out);
+        assert_eq!(
+            out,
+            b" SIZE=100 BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=QQ314159 AUTH=<> REQUIRETLS X-Y=z"
+        );
+    }
+
+    #[test]
+    fn mail_param_errors() {
+        let cases: [(&str, DecodeError); 12] = [
+            (
+                "SIZE=1 SIZE=2",
+                DecodeError::DuplicateParameter { keyword: "SIZE" },
+            ),
+            ("SIZE", DecodeError::InvalidParameter { keyword: "SIZE" }),
+            ("SIZE=x", DecodeError::InvalidParameter { keyword: "SIZE" }),
+            ("SIZE=99999999999999999999", DecodeError::NumberOutOfRange),
+            (
+                "BODY=9BIT",
+                DecodeError::InvalidParameter { keyword: "BODY" },
+            ),
+            (
+                "SMTPUTF8=yes",
+                DecodeError::InvalidParameter {
+                    keyword: "SMTPUTF8",
+                },
+            ),
+            (
+                "AUTH=not-a-mailbox",
+                DecodeError::InvalidParameter { keyword: "AUTH" },
+            ),
+            (
+                "NOTIFY=NEVER",
+                DecodeError::MisplacedParameter { keyword: "NOTIFY" },
+            ),
+            ("SIZE=1  BODY=7BIT", DecodeError::MalformedParameter),
+            ("-X=1", DecodeError::MalformedParameter),
+            ("X=", DecodeError::MalformedParameter),
+            (
+                "ENVID=a+zz",
+                DecodeError::InvalidParameter { keyword: "ENVID" },
+            ),
+        ];
+        for (raw, error) in cases {
+            assert_eq!(parse_mail_params(raw, false), Err(error), "{raw}");
+        }
+    }
+
+    #[test]
+    fn rcpt_params() {
+        let p = parse_rcpt_params(
+            "NOTIFY=SUCCESS,delay ORCPT=rfc822;joe+40example.com XX",
+            false,
+        )
+        .unwrap();
+        let notify = p.notify.unwrap();
+        assert!(notify.success() && notify.delay() && !notify.failure());
+        let orcpt = p.orcpt.as_ref().unwrap();
+        assert_eq!(orcpt.address_type(), "rfc822");
+        assert_eq!(&*orcpt.address().decode(), b"joe@example.com");
+        let mut out = Vec::new();
+        encode_rcpt_params(&p, &mut out);
+        assert_eq!(
+            out,
+            b" NOTIFY=SUCCESS,DELAY ORCPT=rfc822;joe+40example.com XX"
+        );
+        for bad in [
+            "NOTIFY=NEVER,SUCCESS",
+            "NOTIFY=",
+            "NOTIFY",
+            "NOTIFY=SOMETIMES",
+            "ORCPT=rfc822",
+            "ORCPT=;x",
+            "SIZE=10",
+        ] {
+            assert!(parse_rcpt_params(bad, false).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn auth_identity() {
+        let ok = XText::new("e+3Dmc2@example.com").unwrap();
+        assert!(matches!(
+            auth_identity_from_xtext(ok),
+            Ok(AuthIdentity::Mailbox(_))
+        ));
+        let long = XText::encode(format!("{}@x.example", "a".repeat(300)).as_bytes());
+        assert!(auth_identity_from_xtext(long).is_err());
+    }
+}
