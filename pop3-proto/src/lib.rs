@@ -1,4 +1,19 @@
-//! POP3 (RFC 1939, 2449, 2595, 5034, 6856): Sans-IO codec and session machines.
+#![doc = include_str!("../README.md")]
 //!
-//! Part of the mailwire family; see the workspace README.
+//! # Layout
+//!
+//! - [`types`]: validated commands, responses, capabilities, response codes.
+//! - [`codec`]: stateless `decode_*`/`encode_*` of both directions, with the limits of
+//!   RFC 2449 §4.
+//! - [`server`]: the server machine (AUTHORIZATION, TRANSACTION, UPDATE).
+//! - [`client`]: the client machine.
+//! - [`sasl`]: the PLAIN mechanism (RFC 4616).
+//! - `tokio` (feature `tokio`): the core driver re-exported, with async conveniences.
 #![forbid(unsafe_code)]
+
+pub mod codec;
+pub mod error;
+pub mod sasl;
+pub mod types;
+
+pub use error::{DecodeError, SessionError, ValueError};
