@@ -6,4 +6,7 @@ pub mod transfer;
 
 pub mod charset;
 pub mod encoded_word;
+pub mod error;
 pub mod header;
+pub mod limits;
+pub mod tree;
