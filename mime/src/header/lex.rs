@@ -3,8 +3,6 @@
 //! Every parser here works on the raw, still folded field value: CR and LF are
 //! treated as whitespace, so folding never needs a separate unfolding pass and
 //! the common unfolded value can be borrowed.
-// The address, date and msg-id parsers (next commits) use the rest.
-#![allow(dead_code)]
 
 use std::borrow::Cow;
 
@@ -126,14 +124,6 @@ impl<'a> Cursor<'a> {
         self.input.get(self.pos).copied()
     }
 
-    pub(crate) fn peek_at(&self, ahead: usize) -> Option<u8> {
-        self.input.get(self.pos.saturating_add(ahead)).copied()
-    }
-
-    pub(crate) fn rest(&self) -> &'a [u8] {
-        self.input.get(self.pos..).unwrap_or_default()
-    }
-
     pub(crate) fn slice(&self, start: usize, end: usize) -> &'a [u8] {
         self.input.get(start..end).unwrap_or_default()
     }
@@ -177,28 +167,6 @@ impl<'a> Cursor<'a> {
             }
         }
         self.pos != start
-    }
-
-    /// Skips whitespace and comments, returning the content of the last
-    /// comment seen (without its parentheses), if any.
-    pub(crate) fn skip_cfws_keep_comment(&mut self) -> Option<&'a [u8]> {
-        let mut last = None;
-        loop {
-            self.skip_ws();
-            if self.peek() == Some(b'(') {
-                let start = self.pos + 1;
-                self.skip_comment();
-                let end = if self.input.get(self.pos.wrapping_sub(1)) == Some(&b')') {
-                    self.pos - 1
-                } else {
-                    self.pos
-                };
-                last = Some(self.slice(start, end.max(start)));
-            } else {
-                break;
-            }
-        }
-        last
     }
 
     /// Skips one comment starting at `(`, with nesting and quoted pairs.

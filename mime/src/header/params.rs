@@ -264,6 +264,11 @@ fn unquoted_value<'a>(cursor: &mut Cursor<'a>) -> &'a [u8] {
             cursor.set_pos(token_end);
             cursor.slice(start, token_end)
         }
+        Some(_) if starts_parameter(cursor) => {
+            // The next parameter, with its `;` missing.
+            cursor.set_pos(token_end);
+            cursor.slice(start, token_end)
+        }
         Some(_) => {
             cursor.set_pos(token_end);
             while let Some(b) = cursor.peek() {
@@ -277,6 +282,14 @@ fn unquoted_value<'a>(cursor: &mut Cursor<'a>) -> &'a [u8] {
             raw.get(..end).unwrap_or_default()
         }
     }
+}
+
+/// Whether the cursor is at `attribute [CFWS] =`, without moving it.
+fn starts_parameter(cursor: &Cursor<'_>) -> bool {
+    let mut probe = cursor.clone();
+    let attribute = probe.take_while(is_mime_token);
+    probe.skip_cfws();
+    !attribute.is_empty() && probe.peek() == Some(b'=')
 }
 
 /// Reads the raw sections of a parameter list, stopping at the end.
@@ -506,6 +519,9 @@ mod tests {
         let p = params(b"; filename=foo bar.txt; boundary=----=_Part_1");
         assert_eq!(p.get("filename"), Some("foo bar.txt"));
         assert_eq!(p.get("boundary"), Some("----=_Part_1"));
+        let p = params(b"; a=1 b=2");
+        assert_eq!(p.get("a"), Some("1"));
+        assert_eq!(p.get("b"), Some("2"));
     }
 
     #[test]

@@ -342,8 +342,12 @@ impl<'a> HeaderSection<'a> {
             }
         };
 
-        if input.starts_with(b"From ") {
-            let line = find_line(input, 0);
+        // An mbox separator, unless the line is an obsolete `From :` field.
+        let first_line = find_line(input, 0);
+        let is_field =
+            field_name(input.get(..first_line.content_end).unwrap_or_default()).is_some();
+        if input.starts_with(b"From ") && !is_field {
+            let line = first_line;
             if !line.terminated && !at_eof {
                 return check_partial_line(input, 0, limits).map(|()| None);
             }
@@ -638,5 +642,8 @@ mod tests {
         let s = parse(b"From someone Mon Jan 1 00:00:00 2001\nA: b\n\n");
         assert_eq!(s.mbox_from(), Some(0..37));
         assert_eq!(s.fields()[0].name(), "A");
+        let s = parse(b"From  : a@b\r\n\r\n");
+        assert_eq!(s.mbox_from(), None);
+        assert_eq!(s.fields()[0].name(), "From");
     }
 }
