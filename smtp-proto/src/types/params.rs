@@ -137,11 +137,13 @@ impl fmt::Display for Notify {
 
 /// Text in xtext form (RFC 3461 §4): printable ASCII except `+` and `=`, other octets as
 /// `+HH` (upper-case hex). Holds the encoded form; [`XText::decode`] gives the octets.
+///
+/// Never empty: every parameter that carries xtext (ENVID, ORCPT, AUTH) needs a value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct XText<'a>(Cow<'a, str>);
 
 impl<'a> XText<'a> {
-    /// Validates text already in xtext form.
+    /// Validates text already in xtext form (non-empty).
     ///
     /// ```
     /// use mailwire_smtp::types::XText;
@@ -157,14 +159,25 @@ impl<'a> XText<'a> {
         Ok(XText(encoded))
     }
 
-    /// Encodes octets as xtext.
+    /// Encodes octets as xtext; fails on empty input.
     ///
     /// ```
     /// use mailwire_smtp::types::XText;
-    /// assert_eq!(XText::encode(b"a b+c").as_str(), "a+20b+2Bc");
+    /// assert_eq!(XText::encode(b"a b+c").unwrap().as_str(), "a+20b+2Bc");
+    /// assert!(XText::encode(b"").is_err());
     /// ```
-    pub fn encode(raw: &[u8]) -> XText<'static> {
-        XText(Cow::Owned(grammar::xtext_encode(raw)))
+    pub fn encode(raw: &[u8]) -> Result<XText<'static>, DecodeError> {
+        if raw.is_empty() {
+            return Err(DecodeError::InvalidXtext);
+        }
+        Ok(XText(Cow::Owned(grammar::xtext_encode(raw))))
+    }
+
+    /// Encodes a mailbox (never empty: it holds an `@`).
+    fn encode_mailbox(mailbox: &Mailbox<'_>) -> XText<'static> {
+        XText(Cow::Owned(grammar::xtext_encode(
+            mailbox.to_string().as_bytes(),
+        )))
     }
 
     pub(crate) fn from_valid(encoded: &'a str) -> Self {
@@ -214,7 +227,7 @@ impl<'a> OriginalRecipient<'a> {
     pub fn rfc822(mailbox: &Mailbox<'_>) -> OriginalRecipient<'static> {
         OriginalRecipient {
             address_type: Cow::Borrowed("rfc822"),
-            address: XText::encode(mailbox.to_string().as_bytes()),
+            address: XText::encode_mailbox(mailbox),
         }
     }
 
@@ -256,7 +269,7 @@ pub enum AuthIdentity<'a> {
 impl<'a> AuthIdentity<'a> {
     /// `AUTH=` for a mailbox (xtext-encoded).
     pub fn from_mailbox(mailbox: &Mailbox<'_>) -> AuthIdentity<'static> {
-        AuthIdentity::Mailbox(XText::encode(mailbox.to_string().as_bytes()))
+        AuthIdentity::Mailbox(XText::encode_mailbox(mailbox))
     }
 
     /// Validates an xtext value: it must decode to `<>` or a mailbox.
