@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 pub mod transfer;
 
+pub mod encode;
+
 pub mod charset;
 pub mod encoded_word;
 pub mod error;
