@@ -81,4 +81,7 @@ pub enum SessionError {
     /// The command line would exceed the 255-octet limit of RFC 2449 §4.
     #[error("command line too long")]
     CommandTooLong,
+    /// A response text holds CR, LF or NUL.
+    #[error("text holds a line break or nul")]
+    InvalidText,
 }

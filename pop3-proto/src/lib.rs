@@ -14,6 +14,7 @@
 pub mod codec;
 pub mod error;
 pub mod sasl;
+pub mod server;
 pub mod types;
 
 pub use error::{DecodeError, SessionError, ValueError};
