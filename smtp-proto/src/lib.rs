@@ -3,6 +3,7 @@
 //! Part of the mailwire family; see the workspace README.
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod codec;
 pub mod error;
 pub mod types;
