@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 pub mod transfer;
 
+pub mod build;
 pub mod encode;
 
 pub mod charset;

@@ -25,6 +25,8 @@ pub(crate) struct FieldWriter {
     out: Vec<u8>,
     line_start: usize,
     line_has_encoded_word: bool,
+    /// Whether anything follows the field name yet.
+    has_piece: bool,
 }
 
 impl FieldWriter {
@@ -37,6 +39,7 @@ impl FieldWriter {
             out,
             line_start: 0,
             line_has_encoded_word: false,
+            has_piece: false,
         }
     }
 
@@ -61,16 +64,18 @@ impl FieldWriter {
     /// Appends `space` (white space, possibly empty) then `text` (no white space a fold could
     /// use). Folds before `space` when the line would grow past the limit and folding helps.
     pub(crate) fn push(&mut self, space: &str, text: &str) {
-        let piece = space.len() + text.len();
-        let needed = self.line_len() + piece;
+        let needed = self.line_len() + space.len() + text.len();
+        // Right after the field name a fold only helps against the hard limit; elsewhere a
+        // piece that does not fit starts a new line (alone there if it is itself too long).
         if !space.is_empty()
             && needed > self.limit()
-            && (piece <= SOFT_LINE_LIMIT || needed > HARD_LINE_LIMIT)
+            && (self.has_piece || needed > HARD_LINE_LIMIT)
         {
             self.fold();
         }
         self.out.extend_from_slice(space.as_bytes());
         self.out.extend_from_slice(text.as_bytes());
+        self.has_piece = true;
     }
 
     /// Like [`Self::push`] for a piece holding encoded words: the line limit is 76.
@@ -82,6 +87,7 @@ impl FieldWriter {
         self.out.extend_from_slice(space.as_bytes());
         self.out.extend_from_slice(text.as_bytes());
         self.line_has_encoded_word = true;
+        self.has_piece = true;
     }
 
     /// Appends text glued to the previous piece (no fold possible before it).
@@ -119,6 +125,7 @@ impl FieldWriter {
             self.out.extend_from_slice(separator.as_bytes());
             self.out.extend_from_slice(word.as_bytes());
             self.line_has_encoded_word = true;
+            self.has_piece = true;
             rest = rest.get(used..).unwrap_or_default();
             separator = " ";
         }

@@ -1,0 +1,96 @@
+//! Helpers shared by the builder and editor tests.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    dead_code
+)]
+
+use mailwire_mime::header::DateTime;
+
+/// Deterministic randomness (xorshift64*), so every run builds the same bytes.
+pub struct TestRandom(u64);
+
+impl TestRandom {
+    pub fn new(seed: u64) -> Self {
+        TestRandom(seed | 1)
+    }
+}
+
+impl mailwire_mime::build::Randomness for TestRandom {
+    fn fill(&mut self, buffer: &mut [u8]) {
+        for byte in buffer {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            *byte = (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8;
+        }
+    }
+}
+
+/// A fixed date, as an injected clock would give.
+pub fn date() -> DateTime {
+    DateTime::new(2024, 2, 29, 13, 37, 5, 60).unwrap()
+}
+
+/// Every line ends with CRLF (no bare CR or LF), no line exceeds 998 octets, and a line exceeds
+/// 78 only when it holds a token (a run without white space) longer than 76 that no fold could
+/// split. Returns the longest line length.
+pub fn assert_line_limits(message: &[u8]) -> usize {
+    let mut longest = 0;
+    let mut rest = message;
+    while !rest.is_empty() {
+        let end = rest.iter().position(|&b| b == b'\n');
+        let (line, next) = match end {
+            Some(lf) => (&rest[..lf], &rest[lf + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        if end.is_some() {
+            assert!(
+                line.last() == Some(&b'\r'),
+                "bare LF after {:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        assert!(
+            !line.contains(&b'\r'),
+            "bare CR in {:?}",
+            String::from_utf8_lossy(line)
+        );
+        assert!(line.len() <= 998, "line of {} octets", line.len());
+        if line.len() > 78 {
+            let longest_token = line
+                .split(|&b| b == b' ' || b == b'\t')
+                .map(<[u8]>::len)
+                .max()
+                .unwrap_or(0);
+            assert!(
+                longest_token > 76,
+                "avoidable long line ({}): {:?}",
+                line.len(),
+                String::from_utf8_lossy(line)
+            );
+        }
+        longest = longest.max(line.len());
+        rest = next;
+    }
+    longest
+}
+
+/// Whether `python3` runs; if not, fails when MAILWIRE_REQUIRE_PEERS=1, else says so loudly.
+pub fn python3_available() -> bool {
+    let ok = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .map(|output| output.status.success())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var("MAILWIRE_REQUIRE_PEERS").as_deref() == Ok("1") {
+            panic!("peer python3 missing and MAILWIRE_REQUIRE_PEERS=1");
+        }
+        eprintln!("SKIPPED: peer python3 missing");
+    }
+    ok
+}
