@@ -12,4 +12,5 @@ pub mod encoded_word;
 pub mod error;
 pub mod header;
 pub mod limits;
+pub mod stream;
 pub mod tree;

@@ -6,4 +6,5 @@
 pub mod client;
 pub mod codec;
 pub mod error;
+pub mod server;
 pub mod types;

@@ -5,6 +5,7 @@ use crate::header::{
     ContentDisposition, ContentTransferEncoding, ContentType, FieldError, HeaderSection,
 };
 use crate::limits::Limits;
+use crate::tree::PartPath;
 
 /// How the body of an entity is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +26,47 @@ pub(crate) struct EntityFields<'a> {
     pub(crate) disposition: Option<ContentDisposition<'a>>,
     pub(crate) encoding: ContentTransferEncoding<'a>,
     pub(crate) shape: Shape,
+}
+
+impl EntityFields<'_> {
+    /// A copy that does not borrow the input.
+    pub(crate) fn into_owned(self) -> EntityFields<'static> {
+        EntityFields {
+            content_type: self.content_type.into_owned(),
+            has_content_type: self.has_content_type,
+            disposition: self.disposition.map(ContentDisposition::into_owned),
+            encoding: self.encoding.into_owned(),
+            shape: self.shape,
+        }
+    }
+}
+
+/// How an entity's path follows from its place.
+#[derive(Debug, Clone)]
+pub(crate) enum PathRule {
+    /// A part of a multipart: its number is given.
+    Numbered(PartPath),
+    /// A message (the top-level one, or one encapsulated in the part with this
+    /// path): a multipart shares the path, anything else is `.1` below it.
+    MessageRoot(PartPath),
+}
+
+impl PathRule {
+    /// The path used to name the entity before its header is read.
+    pub(crate) fn tentative(&self) -> &PartPath {
+        match self {
+            PathRule::Numbered(path) | PathRule::MessageRoot(path) => path,
+        }
+    }
+
+    /// The entity's path once its shape is known.
+    pub(crate) fn resolve(self, shape: &Shape) -> PartPath {
+        match (self, shape) {
+            (PathRule::Numbered(path), _) => path,
+            (PathRule::MessageRoot(path), Shape::Multipart(_)) => path,
+            (PathRule::MessageRoot(path), _) => path.child(1),
+        }
+    }
 }
 
 /// The default content type of a part: message/rfc822 inside multipart/digest

@@ -32,7 +32,7 @@ use std::ops::Range;
 pub use self::path::PartPath;
 
 use self::boundary::{line_break_start, match_delimiter, LineMatch};
-use self::entity::{admit_entity, entity_fields, EntityFields, Shape};
+use self::entity::{admit_entity, entity_fields, EntityFields, PathRule, Shape};
 use crate::charset;
 use crate::error::ParseError;
 use crate::header::{
@@ -338,32 +338,6 @@ fn count_lines(body: &[u8]) -> usize {
     match body.last() {
         Some(b'\n') | None => feeds,
         Some(_) => feeds + 1,
-    }
-}
-
-/// How an entity's path follows from its place.
-#[derive(Debug, Clone)]
-enum PathRule {
-    /// A part of a multipart: its number is given.
-    Numbered(PartPath),
-    /// A message (the top-level one, or one encapsulated in the part with this
-    /// path): a multipart shares the path, anything else is `.1` below it.
-    MessageRoot(PartPath),
-}
-
-impl PathRule {
-    fn tentative(&self) -> &PartPath {
-        match self {
-            PathRule::Numbered(path) | PathRule::MessageRoot(path) => path,
-        }
-    }
-
-    fn resolve(self, shape: &Shape) -> PartPath {
-        match (self, shape) {
-            (PathRule::Numbered(path), _) => path,
-            (PathRule::MessageRoot(path), Shape::Multipart(_)) => path,
-            (PathRule::MessageRoot(path), _) => path.child(1),
-        }
     }
 }
 
