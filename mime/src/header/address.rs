@@ -590,7 +590,13 @@ fn mailbox_after_phrase<'a>(cursor: &mut Cursor<'a>, phrase: &Phrase<'a>) -> Opt
         }
         Some(b'@') => finish_addr_spec(cursor, phrase, None),
         // A bare local part without domain (`MAILER-DAEMON`).
-        None | Some(b',' | b';') if phrase.tokens.iter().skip(1).all(|(_, spaced)| !spaced) => {
+        None | Some(b',' | b';')
+            if phrase.tokens.iter().skip(1).all(|(_, spaced)| !spaced)
+                && phrase
+                    .tokens
+                    .iter()
+                    .all(|(t, _)| !matches!(t, Token::Quoted(_))) =>
+        {
             finish_addr_spec(cursor, phrase, None)
         }
         _ => None,

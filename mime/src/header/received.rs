@@ -102,8 +102,10 @@ impl<'a> Received<'a> {
                     let inner = super::section::trim_ws(inner);
                     tokens.push(ReceivedToken::AngleAddr(bytes_to_str(inner)));
                 }
+                Some(b';') => cursor.bump(),
                 Some(_) => {
-                    let word = cursor.take_while(|b| !is_ws(b) && !matches!(b, b'(' | b'"' | b'<'));
+                    let word =
+                        cursor.take_while(|b| !is_ws(b) && !matches!(b, b'(' | b'"' | b'<' | b';'));
                     if word.is_empty() {
                         cursor.bump();
                     } else {

@@ -352,6 +352,7 @@ impl<'a> HeaderSection<'a> {
                 return check_partial_line(input, 0, limits).map(|()| None);
             }
             check_line(0, line.content_end, limits)?;
+            check_total(line.next, limits)?;
             bare_lf |= line.bare_lf;
             mbox_from = Some(0..line.next);
             pos = line.next;
