@@ -11,6 +11,7 @@
 //! - `tokio` (feature `tokio`): the core driver re-exported, with async conveniences.
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod codec;
 pub mod error;
 pub mod sasl;
