@@ -9,20 +9,12 @@
 
 mod build_support;
 
-use std::borrow::Cow;
-
-use build_support::{assert_line_limits, date, TestRandom};
-use mailwire_mime::build::{
-    normalize_line_ends, BccHandling, BuildError, Disposition, MessageBuilder, Part,
-};
+use build_support::{assert_line_limits, date, full_message, mailbox, TestRandom};
+use mailwire_mime::build::{normalize_line_ends, BccHandling, BuildError, MessageBuilder, Part};
 use mailwire_mime::encoded_word::decode_unstructured;
-use mailwire_mime::header::{Address, AddressList, DateTime, Group, Mailbox, MessageId};
+use mailwire_mime::header::{Address, AddressList, DateTime, MessageId};
 use mailwire_mime::tree::{Message, Part as TreePart};
 use proptest::prelude::*;
-
-fn mailbox(name: Option<&str>, address: &str) -> Mailbox<'static> {
-    Mailbox::new(name.map(|n| Cow::Owned(n.to_owned())), address.to_owned())
-}
 
 fn subject_of(parsed: &Message<'_>) -> String {
     decode_unstructured(parsed.header().get("Subject").unwrap().raw_value()).into_owned()
@@ -43,48 +35,6 @@ fn leaves<'t, 'a>(parsed: &'t Message<'a>) -> Vec<&'t TreePart<'a>> {
         .parts()
         .filter(|part| part.children().is_empty() && part.message().is_none())
         .collect()
-}
-
-fn full_message() -> MessageBuilder {
-    MessageBuilder::new()
-        .from(mailbox(Some("J\u{f6}rg M\u{fc}ller"), "joerg@example.com"))
-        .to(mailbox(Some("Doe, John"), "john@example.net"))
-        .to(mailbox(None, "plain@example.net"))
-        .cc(Group::new(
-            "Team",
-            vec![
-                mailbox(None, "a@example.org"),
-                mailbox(Some("B. B."), "b@example.org"),
-            ],
-        ))
-        .bcc(mailbox(None, "hidden@example.org"))
-        .bcc(mailbox(None, "JOHN@EXAMPLE.NET".to_lowercase().as_str()))
-        .reply_to(mailbox(Some("Replies"), "replies@example.com"))
-        .subject("Gr\u{fc}\u{df}e \u{2014} quarterly report")
-        .date(date())
-        .in_reply_to("<original@example.net>")
-        .references("first@example.net")
-        .references("<original@example.net>")
-        .field("X-Mailer", "mailwire test \u{2713}")
-        .text("Hello,\nsee attached.\n")
-        .html("<p>Hello, <img src=\"cid:logo@example.com\"></p>\n")
-        .inline(
-            "logo@example.com",
-            "image/png",
-            vec![0x89, b'P', b'N', b'G', 0, 1, 2],
-        )
-        .attachment(
-            "r\u{e9}sum\u{e9}.pdf",
-            "application/pdf",
-            b"%PDF-1.4\n\x00\xff".to_vec(),
-        )
-        .attach(
-            Part::text_of_type("text/csv", "a,b\r\n1,2\r\n")
-                .with_filename("data.csv")
-                .with_disposition(Disposition::Inline)
-                .with_description("Numbers"),
-        )
-        .forward(b"From: x@example.com\nSubject: inner\n\nforwarded body\n".to_vec())
 }
 
 #[test]

@@ -7,7 +7,60 @@
     dead_code
 )]
 
-use mailwire_mime::header::DateTime;
+use std::borrow::Cow;
+
+use mailwire_mime::build::{Disposition, MessageBuilder, Part};
+use mailwire_mime::header::{DateTime, Group, Mailbox};
+
+/// A mailbox from a display name and an address.
+pub fn mailbox(name: Option<&str>, address: &str) -> Mailbox<'static> {
+    Mailbox::new(name.map(|n| Cow::Owned(n.to_owned())), address.to_owned())
+}
+
+/// A message using every feature of the builder: non-ASCII names and subject, a group, Bcc,
+/// Reply-To, threading fields, a custom field, text + HTML with an inline image, attachments
+/// and a forwarded message.
+pub fn full_message() -> MessageBuilder {
+    MessageBuilder::new()
+        .from(mailbox(Some("J\u{f6}rg M\u{fc}ller"), "joerg@example.com"))
+        .to(mailbox(Some("Doe, John"), "john@example.net"))
+        .to(mailbox(None, "plain@example.net"))
+        .cc(Group::new(
+            "Team",
+            vec![
+                mailbox(None, "a@example.org"),
+                mailbox(Some("B. B."), "b@example.org"),
+            ],
+        ))
+        .bcc(mailbox(None, "hidden@example.org"))
+        .bcc(mailbox(None, "JOHN@EXAMPLE.NET".to_lowercase().as_str()))
+        .reply_to(mailbox(Some("Replies"), "replies@example.com"))
+        .subject("Gr\u{fc}\u{df}e \u{2014} quarterly report")
+        .date(date())
+        .in_reply_to("<original@example.net>")
+        .references("first@example.net")
+        .references("<original@example.net>")
+        .field("X-Mailer", "mailwire test \u{2713}")
+        .text("Hello,\nsee attached.\n")
+        .html("<p>Hello, <img src=\"cid:logo@example.com\"></p>\n")
+        .inline(
+            "logo@example.com",
+            "image/png",
+            vec![0x89, b'P', b'N', b'G', 0, 1, 2],
+        )
+        .attachment(
+            "r\u{e9}sum\u{e9}.pdf",
+            "application/pdf",
+            b"%PDF-1.4\n\x00\xff".to_vec(),
+        )
+        .attach(
+            Part::text_of_type("text/csv", "a,b\r\n1,2\r\n")
+                .with_filename("data.csv")
+                .with_disposition(Disposition::Inline)
+                .with_description("Numbers"),
+        )
+        .forward(b"From: x@example.com\nSubject: inner\n\nforwarded body\n".to_vec())
+}
 
 /// Deterministic randomness (xorshift64*), so every run builds the same bytes.
 pub struct TestRandom(u64);
