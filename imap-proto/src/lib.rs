@@ -1,4 +1,9 @@
-//! IMAP4rev1 and IMAP4rev2 with extensions: Sans-IO codec and session machines.
-//!
-//! Part of the mailwire family; see the workspace README.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+
+mod chars;
+pub mod codec;
+pub mod error;
+pub mod types;
+
+pub use error::{DecodeError, ValidationError};
