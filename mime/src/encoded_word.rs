@@ -247,7 +247,7 @@ pub fn decode_text(text: &[u8]) -> Cow<'_, str> {
 
 fn find_marker(text: &[u8], from: usize) -> Option<usize> {
     let rest = text.get(from..)?;
-    rest.windows(2).position(|w| w == b"=?").map(|p| p + from)
+    memchr::memmem::find(rest, b"=?").map(|p| p + from)
 }
 
 /// Decodes an unstructured field value (Subject, Comments, X-...): unfolds

@@ -177,6 +177,11 @@ fn section_ends() {
     let s = parse(b"A: 1");
     assert_eq!(s.fields()[0].range(), 0..4);
     assert_eq!(s.fields()[0].raw_value(), b" 1");
+    // A lone CR at the very end is a truncated empty line, not field
+    // content (found by fuzzing).
+    let s = parse(b"A: 1\r\n\r");
+    assert_eq!(s.fields()[0].range(), 0..6);
+    assert_eq!((s.header_end(), s.body_offset()), (6, 7));
     // Empty input.
     let s = parse(b"");
     assert!(s.is_empty());

@@ -437,7 +437,27 @@ pub(crate) fn parse_parameters<'a>(
     limits: &ParameterLimits,
 ) -> Result<Parameters<'a>, FieldError> {
     let sections = read_sections(cursor, limits)?;
-    let mut list: Vec<Parameter<'a>> = Vec::new();
+    let mut list: Vec<Parameter<'a>> = Vec::with_capacity(sections.len());
+    // The common case: no RFC 2231 form at all, so no grouping is needed.
+    if sections.iter().all(|s| s.index.is_none() && !s.extended) {
+        for section in sections {
+            if list.iter().any(|p| p.name == section.name) {
+                continue;
+            }
+            let value = match section.value {
+                Cow::Borrowed(b) => bytes_to_str(b),
+                Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
+            };
+            list.push(Parameter {
+                name: section.name,
+                value,
+                charset: None,
+                language: None,
+                extended: false,
+            });
+        }
+        return Ok(Parameters { list });
+    }
     for (i, section) in sections.iter().enumerate() {
         // Handle each name once, at its first appearance.
         if sections

@@ -180,7 +180,7 @@ impl<'a> HeaderField<'a> {
 /// value contains a line break.
 pub fn unfold(raw: &[u8]) -> Cow<'_, [u8]> {
     let trimmed = trim_ws(raw);
-    if !trimmed.iter().any(|&b| b == b'\n' || b == b'\r') {
+    if memchr::memchr2(b'\n', b'\r', trimmed).is_none() {
         return Cow::Borrowed(trimmed);
     }
     let mut out = Vec::with_capacity(trimmed.len());
@@ -237,7 +237,7 @@ struct LineSpan {
 
 fn find_line(input: &[u8], start: usize) -> LineSpan {
     let rest = input.get(start..).unwrap_or_default();
-    match rest.iter().position(|&b| b == b'\n') {
+    match memchr::memchr(b'\n', rest) {
         Some(lf) => {
             let lf_at = start + lf;
             let cr = lf_at > start && input.get(lf_at - 1) == Some(&b'\r');
@@ -398,9 +398,9 @@ impl<'a> HeaderSection<'a> {
                         bare_lf: bare_lf || line.bare_lf,
                     }));
                 }
-                // A lone CR at the end of input: nothing more follows.
+                // A lone CR at the end of input: a truncated empty line.
                 check_total(line.next, limits)?;
-                finish(&mut fields, &mut current, line.next);
+                finish(&mut fields, &mut current, pos);
                 return Ok(Some(HeaderSection {
                     input,
                     fields,
