@@ -423,6 +423,7 @@ impl Client {
         encode_sasl_response(&response, &mut self.out);
         self.sasl_waiting = false;
         self.arm_timer();
+        self.process();
         Ok(())
     }
 
@@ -484,9 +485,11 @@ impl Client {
         self.close_with(ClientCloseReason::ProtocolError);
     }
 
-    /// Reads what is buffered as far as it goes.
+    /// Reads what is buffered as far as it goes (not past a SASL challenge the
+    /// application has not answered yet, so the result does not depend on how the
+    /// input was chunked).
     fn process(&mut self) {
-        while !self.closed && self.transport == Transport::Open {
+        while !self.closed && self.transport == Transport::Open && !self.sasl_waiting {
             if let Reading::Message(unstuffer) = &mut self.reading {
                 let Some(id) = self.in_flight.front().map(|head| head.id) else {
                     self.reading = Reading::Status;
