@@ -11,8 +11,8 @@
 //!   is accepted and exposed;
 //! - spaces inside the encoded text (illegal, but sent by some mailers) are
 //!   tolerated; base64 without padding is accepted;
-//! - a malformed encoded word (unknown encoding letter, invalid base64) is
-//!   left as it is, as plain text;
+//! - a malformed encoded word (unknown encoding letter, invalid base64, a
+//!   `=` without two hex digits in `Q`) is left as it is, as plain text;
 //! - charsets are converted as described in [`crate::charset`]: unknown
 //!   charsets are taken as UTF-8 with replacement.
 
@@ -22,7 +22,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 
 use crate::charset;
-use crate::header::section::unfold;
+use crate::header::section::remove_line_breaks;
 
 /// The transfer encoding of an encoded word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -124,7 +124,7 @@ impl<'a> EncodedWord<'a> {
                 };
                 BASE64_LENIENT.decode(compact.as_ref()).ok()
             }
-            WordEncoding::Q => Some(decode_q(self.text)),
+            WordEncoding::Q => decode_q(self.text),
         }
     }
 
@@ -144,9 +144,10 @@ fn hex_value(byte: u8) -> Option<u8> {
     }
 }
 
-/// Decodes RFC 2047 `Q` text: `_` is a space, `=XX` a byte; a `=` not
-/// followed by two hex digits stays literal.
-fn decode_q(text: &[u8]) -> Vec<u8> {
+/// Decodes RFC 2047 `Q` text: `_` is a space, `=XX` a byte. A `=` not
+/// followed by two hex digits makes the word malformed (`None`), so it is
+/// left as text, as Python's `email` package does.
+fn decode_q(text: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len());
     let mut i = 0;
     while let Some(&b) = text.get(i) {
@@ -156,15 +157,10 @@ fn decode_q(text: &[u8]) -> Vec<u8> {
                 i += 1;
             }
             b'=' => {
-                let hi = text.get(i + 1).copied().and_then(hex_value);
-                let lo = text.get(i + 2).copied().and_then(hex_value);
-                if let (Some(hi), Some(lo)) = (hi, lo) {
-                    out.push((hi << 4) | lo);
-                    i += 3;
-                } else {
-                    out.push(b'=');
-                    i += 1;
-                }
+                let hi = text.get(i + 1).copied().and_then(hex_value)?;
+                let lo = text.get(i + 2).copied().and_then(hex_value)?;
+                out.push((hi << 4) | lo);
+                i += 3;
             }
             _ => {
                 out.push(b);
@@ -172,7 +168,7 @@ fn decode_q(text: &[u8]) -> Vec<u8> {
             }
         }
     }
-    out
+    Some(out)
 }
 
 /// Decoded encoded words of one charset that are waiting to be converted.
@@ -250,13 +246,27 @@ fn find_marker(text: &[u8], from: usize) -> Option<usize> {
     memchr::memmem::find(rest, b"=?").map(|p| p + from)
 }
 
-/// Decodes an unstructured field value (Subject, Comments, X-...): unfolds
-/// it, trims leading and trailing whitespace, decodes RFC 2047 encoded
-/// words and takes the remaining bytes as UTF-8 (RFC 6532) with
-/// replacement of invalid sequences. Borrowed when the value is neither
-/// folded nor encoded and is valid UTF-8.
+/// Decodes an unstructured field value (Subject, Comments, X-...): drops
+/// the whitespace after the colon, unfolds, decodes RFC 2047 encoded words
+/// and takes the remaining bytes as UTF-8 (RFC 6532) with replacement of
+/// invalid sequences. Trailing whitespace is part of `unstructured` (RFC
+/// 5322 §3.2.5) and is kept, as Python's `email` package keeps it.
+/// Borrowed when the value is neither folded nor encoded and is valid
+/// UTF-8.
 pub fn decode_unstructured(raw: &[u8]) -> Cow<'_, str> {
-    match unfold(raw) {
+    let start = raw
+        .iter()
+        .position(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .unwrap_or(raw.len());
+    let mut text = raw.get(start..).unwrap_or_default();
+    // A stray line ending at the very end is no content.
+    while let Some(rest) = text
+        .strip_suffix(b"\n")
+        .or_else(|| text.strip_suffix(b"\r"))
+    {
+        text = rest;
+    }
+    match remove_line_breaks(text) {
         Cow::Borrowed(text) => decode_text(text),
         Cow::Owned(text) => Cow::Owned(decode_text(&text).into_owned()),
     }
@@ -291,6 +301,13 @@ mod tests {
         // "é" split across two base64 words: C3 | A9.
         assert_eq!(decode_text(b"=?utf-8?B?ww==?= =?utf-8?B?qQ==?="), "é");
         assert_eq!(decode_text(b"a =?utf-8?q?b?= c"), "a b c");
-        assert_eq!(decode_text(b"=?utf-8?q?bad=?= =?x?Y?z?="), "bad= =?x?Y?z?=");
+        assert_eq!(
+            decode_text(b"=?utf-8?q?bad=?= =?x?Y?z?="),
+            "=?utf-8?q?bad=?= =?x?Y?z?="
+        );
+        assert_eq!(
+            decode_text(b"=?utf-8?q?=ZZ?= =?utf-8?q?ok?="),
+            "=?utf-8?q?=ZZ?= ok"
+        );
     }
 }

@@ -147,6 +147,12 @@ fn encoded_word_edge_cases() {
         Cow::Borrowed("Grüße")
     ));
     assert_eq!(decode_unstructured(b"a\xffb"), "a\u{fffd}b");
+    // Leading whitespace goes, trailing whitespace is content (as in
+    // Python's email package); a `Q` word with a bad escape stays as text.
+    assert_eq!(decode_unstructured(b" foo  "), "foo  ");
+    assert_eq!(decode_unstructured(b" =?utf-8?q?a?=  b "), "a  b ");
+    assert_eq!(decode_unstructured(b" =?utf-8?q?=ZZ?="), "=?utf-8?q?=ZZ?=");
+    assert_eq!(decode_unstructured(b" x\r\n"), "x");
     // Folding is removed, plain text borrowed.
     assert_eq!(decode_unstructured(b" Saying\r\n Hello"), "Saying Hello");
     assert!(matches!(

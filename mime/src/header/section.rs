@@ -179,15 +179,21 @@ impl<'a> HeaderField<'a> {
 /// and trims leading and trailing whitespace. Borrowed unless the trimmed
 /// value contains a line break.
 pub fn unfold(raw: &[u8]) -> Cow<'_, [u8]> {
-    let trimmed = trim_ws(raw);
-    if memchr::memchr2(b'\n', b'\r', trimmed).is_none() {
-        return Cow::Borrowed(trimmed);
+    remove_line_breaks(trim_ws(raw))
+}
+
+/// Removes the line breaks (CRLF or bare LF) of folded text, keeping the
+/// whitespace that follows them (RFC 5322 §2.2.3). A CR not followed by LF
+/// is content. Borrowed when there is no line break.
+pub(crate) fn remove_line_breaks(text: &[u8]) -> Cow<'_, [u8]> {
+    if memchr::memchr(b'\n', text).is_none() {
+        return Cow::Borrowed(text);
     }
-    let mut out = Vec::with_capacity(trimmed.len());
+    let mut out = Vec::with_capacity(text.len());
     let mut i = 0;
-    while let Some(&b) = trimmed.get(i) {
+    while let Some(&b) = text.get(i) {
         match b {
-            b'\r' if trimmed.get(i + 1) == Some(&b'\n') => i += 2,
+            b'\r' if text.get(i + 1) == Some(&b'\n') => i += 2,
             b'\n' => i += 1,
             _ => {
                 out.push(b);
