@@ -5,6 +5,7 @@
 pub mod transfer;
 
 pub mod build;
+pub mod edit;
 pub mod encode;
 
 pub mod charset;

@@ -27,7 +27,7 @@
 
 mod address;
 pub mod boundary;
-mod part;
+pub(crate) mod part;
 
 use std::ops::Range;
 
@@ -584,6 +584,19 @@ impl MessageBuilder {
         }
         Ok(Envelope { sender, recipients })
     }
+}
+
+/// Writes an address-list field (`To`, `Cc`, `Reply-To`, `Resent-To`, ...) the way the builder
+/// does: display names quoted or RFC 2047 encoded as needed, folded, ending in CRLF. Useful
+/// with [`crate::edit::Editor`].
+///
+/// # Errors
+/// [`BuildError::InvalidFieldName`] or [`BuildError::InvalidAddress`].
+pub fn address_field(name: &str, addresses: &[Address<'_>]) -> Result<Vec<u8>, BuildError> {
+    if !is_valid_field_name(name) {
+        return Err(BuildError::InvalidFieldName);
+    }
+    address::address_field(name, addresses)
 }
 
 /// Addresses compare with the local part exact and the domain case-insensitive (RFC 5321 §2.4).

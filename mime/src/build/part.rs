@@ -220,7 +220,7 @@ pub(crate) enum Encoding {
 }
 
 impl Encoding {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Encoding::SevenBit => "7bit",
             Encoding::EightBit => "8bit",
@@ -264,7 +264,7 @@ fn is_short_line_ascii(canonical: &[u8]) -> bool {
 
 /// Chooses and applies the transfer encoding of text: 7bit when it already is short-lined
 /// ASCII, else the shorter of quoted-printable and base64 (quoted-printable on a tie).
-fn encode_text(text: &str) -> (Encoding, Vec<u8>) {
+pub(crate) fn encode_text(text: &str) -> (Encoding, Vec<u8>) {
     let canonical = normalize_line_ends(text.as_bytes());
     if is_short_line_ascii(&canonical) {
         return (Encoding::SevenBit, canonical);

@@ -19,6 +19,9 @@ pub enum EncodeError {
     /// A parameter name is empty, too long, or has characters outside RFC 2231 `attribute-char`.
     #[error("invalid parameter name")]
     InvalidParameterName,
+    /// A structured value holds control characters or an unbreakable run over 998 octets.
+    #[error("invalid structured field value")]
+    InvalidValue,
     /// A media type or subtype is not an RFC 2045 token.
     #[error("invalid media type")]
     InvalidMediaType,
@@ -44,6 +47,44 @@ pub fn unstructured_field(name: &str, value: &str) -> Result<Vec<u8>, EncodeErro
     }
     let mut writer = FieldWriter::new(name);
     write_unstructured(&mut writer, value);
+    Ok(writer.finish())
+}
+
+/// Writes `name: value` as a structured field whose value is already valid for the field
+/// (Received, Return-Path, DKIM-Signature, ...): no encoding, folded only at its existing spaces
+/// and tabs, ending in CRLF.
+///
+/// # Errors
+/// [`EncodeError::InvalidName`] for a bad name, [`EncodeError::InvalidValue`] when the value
+/// holds control characters (line breaks included) or a token too long for a 998-octet line.
+pub fn structured_field(name: &str, value: &str) -> Result<Vec<u8>, EncodeError> {
+    if !is_valid_field_name(name) {
+        return Err(EncodeError::InvalidName);
+    }
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(EncodeError::InvalidValue);
+    }
+    let mut writer = FieldWriter::new(name);
+    let mut rest = value.trim_start_matches([' ', '\t']);
+    let mut first = true;
+    while !rest.is_empty() {
+        let space_end = rest
+            .find(|c: char| c != ' ' && c != '\t')
+            .unwrap_or(rest.len());
+        let (space, after) = rest.split_at(space_end);
+        let word_end = after.find([' ', '\t']).unwrap_or(after.len());
+        let (word, remaining) = after.split_at(word_end);
+        if word.len() + 2 > super::fold::HARD_LINE_LIMIT {
+            return Err(EncodeError::InvalidValue);
+        }
+        if word.is_empty() {
+            // Trailing white space is dropped: a folded line must not end the field with it.
+            break;
+        }
+        writer.push(if first { " " } else { space }, word);
+        first = false;
+        rest = remaining;
+    }
     Ok(writer.finish())
 }
 

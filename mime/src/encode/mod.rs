@@ -13,7 +13,8 @@ pub mod quoted_printable;
 pub use base64_body::{base64_lines, encode_base64_lines};
 pub use encoded_word::{choose_word_encoding, encode_words, WordEncoding};
 pub use field::{
-    parameter_field, styled_parameter_field, unstructured_field, EncodeError, ParameterStyle,
+    parameter_field, structured_field, styled_parameter_field, unstructured_field, EncodeError,
+    ParameterStyle,
 };
 pub use fold::{ENCODED_WORD_LINE_LIMIT, HARD_LINE_LIMIT, SOFT_LINE_LIMIT};
 pub use param::encode_parameter;
