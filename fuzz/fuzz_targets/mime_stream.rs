@@ -37,7 +37,11 @@ fn stream(chunks: &[&[u8]], limits: &Limits) -> (Vec<Event>, Result<(), StreamEr
     let mut result = Ok(());
     for chunk in chunks {
         result = parser.feed(chunk);
-        assert!(parser.buffered() <= buffer_bound(limits), "buffered {}", parser.buffered());
+        assert!(
+            parser.buffered() <= buffer_bound(limits),
+            "buffered {}",
+            parser.buffered()
+        );
         while let Some(event) = parser.poll_event() {
             push_merged(&mut events, event);
         }
@@ -55,7 +59,8 @@ fn stream(chunks: &[&[u8]], limits: &Limits) -> (Vec<Event>, Result<(), StreamEr
 }
 
 fn push_merged(events: &mut Vec<Event>, event: Event) {
-    if let (Event::BodyChunk(next), Some(Event::BodyChunk(previous))) = (&event, events.last_mut()) {
+    if let (Event::BodyChunk(next), Some(Event::BodyChunk(previous))) = (&event, events.last_mut())
+    {
         previous.extend_from_slice(next);
         return;
     }
@@ -98,7 +103,9 @@ fn tree_events(part: &Part<'_>, events: &mut Vec<Event>) {
             }
         }
     }
-    events.push(Event::PartEnd { path: part.path().clone() });
+    events.push(Event::PartEnd {
+        path: part.path().clone(),
+    });
 }
 
 fuzz_target!(|input: &[u8]| {

@@ -53,7 +53,10 @@ fn check(input: &[u8], message: &Message<'_>, limits: &Limits) {
                 for child in multipart.parts() {
                     assert_eq!(child.depth(), part.depth() + 1);
                     assert!(child.range().start >= cursor);
-                    assert!(is_delimiter_gap(&input[cursor..child.range().start], boundary));
+                    assert!(is_delimiter_gap(
+                        &input[cursor..child.range().start],
+                        boundary
+                    ));
                     cursor = child.range().end;
                 }
                 match multipart.epilogue() {
