@@ -34,6 +34,10 @@ pub enum TaggedExtVal<'a> {
     SequenceSet(SequenceSet),
     /// `(` items `)`, possibly empty.
     List(Vec<ExtItem<'a>>),
+    /// A quoted string or literal. Not in the ABNF of RFC 4466, but RFC 9051 §7.3.1 has
+    /// a LIST example with one (`Sample "text"`); accepting it is unambiguous, since no
+    /// other form starts with `"` or `{`.
+    String(IString<'a>),
 }
 
 impl IntoOwned for TaggedExtVal<'_> {
@@ -43,6 +47,7 @@ impl IntoOwned for TaggedExtVal<'_> {
             TaggedExtVal::Number(number) => TaggedExtVal::Number(number),
             TaggedExtVal::SequenceSet(set) => TaggedExtVal::SequenceSet(set),
             TaggedExtVal::List(items) => TaggedExtVal::List(items.into_owned()),
+            TaggedExtVal::String(string) => TaggedExtVal::String(string.into_owned()),
         }
     }
 }

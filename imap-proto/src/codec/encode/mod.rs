@@ -473,6 +473,7 @@ impl<'w> Writer<'w> {
                 self.ext_items(items);
                 self.byte(b')');
             }
+            TaggedExtVal::String(string) => self.istring(string),
         }
     }
 

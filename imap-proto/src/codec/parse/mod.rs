@@ -789,7 +789,7 @@ impl<'a, 'o> Parser<'a, 'o> {
             return Ok(false);
         }
         let next = self.peek_at(1)?;
-        Ok(next == b'(' || chars::is_sequence_char(next))
+        Ok(matches!(next, b'(' | b'"' | b'{') || chars::is_sequence_char(next))
     }
 
     pub(crate) fn tagged_ext_val(&mut self) -> PResult<TaggedExtVal<'a>> {
@@ -804,6 +804,9 @@ impl<'a, 'o> Parser<'a, 'o> {
             self.byte(b')', ")")?;
             self.leave();
             return Ok(TaggedExtVal::List(items));
+        }
+        if matches!(self.peek()?, b'"' | b'{') {
+            return Ok(TaggedExtVal::String(self.string()?));
         }
         let (token, start) = self.sequence_token()?;
         if token.iter().all(u8::is_ascii_digit) {
