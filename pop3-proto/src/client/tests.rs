@@ -415,3 +415,33 @@ fn commands_over_255_octets_are_refused() {
     );
     assert_eq!(h.client.apop("a", "b"), Err(SessionError::NotAllowed));
 }
+
+/// Input after an unanswered challenge waits, so the application's answer goes out
+/// before anything that follows is read.
+#[test]
+fn reading_stops_at_an_unanswered_challenge() {
+    let mut h = Harness::new();
+    h.receive("+OK ready\r\n");
+    h.events();
+    let id = h
+        .client
+        .send(Command::Auth {
+            mechanism: Mechanism::new("X-TOKEN").unwrap(),
+            initial_response: None,
+        })
+        .unwrap();
+    h.sent();
+    h.receive("+ YQ==\r\n+OK in\r\n");
+    assert_eq!(
+        h.events(),
+        vec![ClientEvent::SaslChallenge {
+            id,
+            challenge: b"a".to_vec()
+        }]
+    );
+    h.client.sasl_respond(id, b"b").unwrap();
+    assert_eq!(h.sent(), "Yg==\r\n");
+    assert!(
+        matches!(h.events()[..], [ClientEvent::Ok { id: got, command: CommandName::Auth, .. }] if got == id)
+    );
+}

@@ -759,3 +759,62 @@ fn eof_and_retr_error_do_not_update() {
     );
     h.no_event();
 }
+
+/// Answers every request at once, the same way whatever the chunking.
+fn auto_answer(server: &mut Server, now: Instant, event: &ServerEvent) {
+    let _ = match event {
+        ServerEvent::User { id, .. } => server.reply_ok(now, *id, "ok"),
+        ServerEvent::Pass { id, .. }
+        | ServerEvent::Apop { id, .. }
+        | ServerEvent::SaslResponse { id, .. } => server.accept_login(now, *id, rfc_maildrop()),
+        ServerEvent::Auth { id, .. } => server.sasl_challenge(now, *id, b"c"),
+        ServerEvent::Retr { id, .. } | ServerEvent::Top { id, .. } => {
+            let _ = server.send_body(*id, Bytes::from_static(b".x\r\ny"));
+            server.finish_body(now, *id)
+        }
+        ServerEvent::Update { id, .. } => server.reply_ok(now, *id, "bye"),
+        _ => Ok(()),
+    };
+}
+
+fn run_chunks(chunks: &[&[u8]]) -> (Vec<ServerEvent>, Vec<u8>) {
+    let now = Instant::now();
+    let config = ServerConfig {
+        max_pipelined_input: 1 << 20,
+        ..rfc_config()
+    };
+    let mut server = Server::with_apop(config, now, ApopTimestamp::new("<a@b>").unwrap());
+    let mut events = Vec::new();
+    let mut out = Vec::new();
+    while server.poll_transmit(&mut out) > 0 {}
+    for chunk in chunks {
+        server.handle_input(now, chunk);
+        loop {
+            while server.poll_transmit(&mut out) > 0 {}
+            let Some(event) = server.poll_event() else {
+                break;
+            };
+            auto_answer(&mut server, now, &event);
+            events.push(event);
+        }
+    }
+    (events, out)
+}
+
+proptest::proptest! {
+    #[test]
+    fn chunking_does_not_change_the_session(
+        lines in proptest::collection::vec(proptest::sample::select(vec![
+            "USER a\r\n", "PASS b\r\n", "APOP a 00000000000000000000000000000000\r\n", "STAT\r\n",
+            "LIST\r\n", "LIST 2\r\n", "RETR 1\r\n", "TOP 2 0\r\n", "DELE 1\r\n", "RSET\r\n",
+            "UIDL\r\n", "NOOP\r\n", "CAPA\r\n", "AUTH PLAIN\r\n", "dGVzdA==\r\n", "*\r\n",
+            "BOGUS\r\n", "NOOP\n", "QUIT\r\n",
+        ]), 0..30),
+        step in 1usize..13,
+    ) {
+        let input = lines.concat().into_bytes();
+        let whole = run_chunks(&[&input]);
+        let chunks: Vec<&[u8]> = input.chunks(step).collect();
+        proptest::prop_assert_eq!(run_chunks(&chunks), whole);
+    }
+}
