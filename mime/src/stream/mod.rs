@@ -615,7 +615,7 @@ fn scan_delimiters(
             Some(line) => line,
             None => {
                 let window = data.get(search..).unwrap_or_default();
-                match window.iter().position(|&b| b == b'\n') {
+                match memchr::memchr(b'\n', window) {
                     Some(lf) => search + lf + 1,
                     None => {
                         // A CR at the end may begin the CRLF before a delimiter.

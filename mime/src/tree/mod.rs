@@ -334,7 +334,7 @@ impl<'a> Part<'a> {
 
 /// Line count as IMAP reports it: every LF, and a last line without one.
 fn count_lines(body: &[u8]) -> usize {
-    let feeds = body.iter().filter(|&&b| b == b'\n').count();
+    let feeds = memchr::memchr_iter(b'\n', body).count();
     match body.last() {
         Some(b'\n') | None => feeds,
         Some(_) => feeds + 1,
@@ -443,6 +443,15 @@ impl<'a> TreeParser<'a, '_> {
     ) -> Split {
         let input = self.input;
         let max_padding = self.limits.max_transport_padding;
+        // Candidates are found with one fast search for LF "--" boundary; each is
+        // then checked as a whole line.
+        let mut needle = Vec::with_capacity(boundary.len() + 3);
+        needle.extend_from_slice(b"\n--");
+        needle.extend_from_slice(boundary);
+        let finder = memchr::memmem::Finder::new(&needle);
+        // A line starting inside the body may end after it (its line break belongs
+        // to an enclosing delimiter), so the search window reaches a needle past it.
+        let window_end = body.end.saturating_add(needle.len()).min(input.len());
         let mut preamble = None;
         let mut parts = Vec::new();
         let mut segment_start = body.start;
@@ -456,8 +465,8 @@ impl<'a> TreeParser<'a, '_> {
             let start = match line_start.take() {
                 Some(start) => start,
                 None => {
-                    let window = input.get(search_from..body.end).unwrap_or_default();
-                    match window.iter().position(|&b| b == b'\n') {
+                    let window = input.get(search_from..window_end).unwrap_or_default();
+                    match finder.find(window) {
                         Some(lf) => search_from + lf + 1,
                         None => break,
                     }
