@@ -1,6 +1,4 @@
-//! RFC 5322 and MIME messages: borrowed tree parser, streaming parser and builder.
-//!
-//! Part of the mailwire family; see the workspace README.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 pub mod transfer;
 
