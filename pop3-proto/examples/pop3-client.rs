@@ -193,12 +193,19 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    match error.downcast_ref::<Pop3Error>() {
+    let mut text = match error.downcast_ref::<Pop3Error>() {
         Some(Pop3Error::Refused(line)) => {
             format!("server said: -ERR {}", line.text.to_string_lossy())
         }
         _ => error.to_string(),
+    };
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
     }
+    text
 }
 
 fn main() -> std::process::ExitCode {

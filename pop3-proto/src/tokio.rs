@@ -56,7 +56,7 @@ use crate::types::{
 pub enum Pop3Error {
     /// The transport failed.
     #[error("i/o error")]
-    Io(#[from] io::Error),
+    Io(#[source] io::Error),
     /// The server answered `-ERR` (its line, with the response code if any).
     #[error("server refused the command")]
     Refused(StatusLine<'static>),
@@ -69,6 +69,12 @@ pub enum Pop3Error {
     /// The session closed before the answer.
     #[error("session closed")]
     Closed,
+}
+
+impl From<io::Error> for Pop3Error {
+    fn from(error: io::Error) -> Self {
+        Pop3Error::Io(error)
+    }
 }
 
 /// An async POP3 client over the stream `S`.
