@@ -16,6 +16,25 @@
 //! Every structured parser takes the raw value as it is in the input
 //! (still folded, leading space included): line breaks count as
 //! whitespace, so no unfolding copy is needed first.
+//!
+//! ```
+//! use mailwire_mime::header::{ContentType, HeaderLimits, HeaderSection};
+//!
+//! let msg = b"From: =?utf-8?q?J=C3=B6rg?= <j@example.org>\r\n\
+//! Subject: Hello\r\n world\r\n\
+//! Content-Type: text/plain; charset=\"utf-8\"\r\n\
+//! \r\n\
+//! body";
+//! let header = HeaderSection::parse(msg, &HeaderLimits::default())?;
+//! assert_eq!(header.subject().as_deref(), Some("Hello world"));
+//! let from = header.addresses("from").unwrap_or_default();
+//! let author = from.mailboxes().next().map(|m| (m.name(), m.address()));
+//! assert_eq!(author, Some((Some("Jörg"), "j@example.org")));
+//! let content_type = ContentType::parse(header.get_raw("content-type").unwrap_or_default())?;
+//! assert_eq!(content_type.charset(), Some("utf-8"));
+//! assert_eq!(header.body(), b"body");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod address;
 mod content_type;
