@@ -577,3 +577,45 @@ fn deep_body_structures_parse_within_the_limit() {
     higher.limits.max_body_depth = 100;
     assert!(decode_response(too_deep.as_bytes(), &higher).is_ok());
 }
+
+#[test]
+fn deepest_allowed_structures_fit_a_small_thread_stack() {
+    // The deepest structures the default limits allow fit in half the default thread
+    // stack (2 MiB) even in debug builds; release builds need far less.
+    fn nested(depth: usize) -> String {
+        let leaf = "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 10 1)".to_owned();
+        let envelope = "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)";
+        (0..depth).fold(leaf, |inner, _| {
+            format!("((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 100 {envelope} {inner} 5) \"MIXED\")")
+        })
+    }
+    let handle = std::thread::Builder::new()
+        .stack_size(1024 * 1024)
+        .spawn(|| {
+            let body = format!("* 1 FETCH (BODYSTRUCTURE {})\r\n", nested(31));
+            let decoded = decode_response(body.as_bytes(), &rev1());
+            assert!(
+                matches!(decoded, Ok(Status::Complete { .. })),
+                "{decoded:?}"
+            );
+            let mut out = Vec::new();
+            if let Ok(Status::Complete { value, .. }) = decoded {
+                encode_response(&value, &EncodeOptions::default(), &mut out);
+            }
+            assert_eq!(out, body.as_bytes());
+            let mut search = b"a SEARCH ".to_vec();
+            for _ in 0..63 {
+                search.extend_from_slice(b"NOT (");
+            }
+            search.extend_from_slice(b"ALL");
+            search.extend(std::iter::repeat_n(b')', 63));
+            search.extend_from_slice(b"\r\n");
+            let decoded = decode_command(&search, &rev1());
+            assert!(
+                matches!(decoded, Err(DecodeError::NestingTooDeep { .. })),
+                "{decoded:?}"
+            );
+        })
+        .unwrap();
+    handle.join().unwrap();
+}

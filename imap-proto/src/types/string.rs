@@ -357,6 +357,13 @@ impl<'a> TryFrom<&'a str> for Charset<'a> {
     }
 }
 
+impl TryFrom<String> for Charset<'static> {
+    type Error = ValidationError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Charset::new(value)
+    }
+}
+
 impl fmt::Debug for Charset<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Charset({:?})", self.0)

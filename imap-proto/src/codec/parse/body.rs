@@ -248,80 +248,95 @@ fn extension_tail<'a>(p: &mut Parser<'a, '_>) -> PResult<Option<ExtensionTail<'a
     }))
 }
 
-/// `body`.
+/// `body`. The work is split over small functions so that each level of nesting costs
+/// little stack, even in debug builds.
 pub(crate) fn body<'a>(p: &mut Parser<'a, '_>) -> PResult<BodyStructure<'a>> {
     p.enter_body()?;
     p.byte(b'(', "body")?;
     let structure = if p.at(b'(')? {
-        let mut parts = NonEmpty::new(body(p)?);
-        while p.at(b'(')? {
-            parts.push(body(p)?);
-        }
-        p.sp()?;
-        let subtype = p.string()?;
-        let extension = if p.maybe_sp()? {
-            let parameters = parameters(p)?;
-            Some(MultiPartExtension {
-                parameters,
-                tail: extension_tail(p)?,
-            })
-        } else {
-            None
-        };
-        BodyStructure::Multi {
-            parts,
-            subtype,
-            extension,
-        }
+        multipart(p)?
     } else {
-        let media_type = p.string()?;
-        p.sp()?;
-        let subtype = p.string()?;
-        p.sp()?;
-        let fields = fields(p)?;
-        let is = |value: &IString<'_>, name: &str| {
-            value.as_bytes().eq_ignore_ascii_case(name.as_bytes())
-        };
-        let kind = if is(&media_type, "TEXT") {
-            p.sp()?;
-            SinglePartKind::Text {
-                subtype,
-                lines: p.number64()?,
-            }
-        } else if is(&media_type, "MESSAGE") && (is(&subtype, "RFC822") || is(&subtype, "GLOBAL")) {
-            p.sp()?;
-            let envelope = envelope(p)?;
-            p.sp()?;
-            let inner = body(p)?;
-            p.sp()?;
-            SinglePartKind::Message {
-                subtype,
-                envelope: Box::new(envelope),
-                body: Box::new(inner),
-                lines: p.number64()?,
-            }
-        } else {
-            SinglePartKind::Basic {
-                media_type,
-                subtype,
-            }
-        };
-        let extension = if p.maybe_sp()? {
-            let md5 = p.nstring()?;
-            Some(SinglePartExtension {
-                md5,
-                tail: extension_tail(p)?,
-            })
-        } else {
-            None
-        };
-        BodyStructure::Single {
-            kind,
-            fields,
-            extension,
-        }
+        single_part(p)?
     };
     p.byte(b')', ")")?;
     p.leave_body();
     Ok(structure)
+}
+
+#[inline(never)]
+fn multipart<'a>(p: &mut Parser<'a, '_>) -> PResult<BodyStructure<'a>> {
+    let mut parts = NonEmpty::new(body(p)?);
+    while p.at(b'(')? {
+        parts.push(body(p)?);
+    }
+    p.sp()?;
+    let subtype = p.string()?;
+    let extension = if p.maybe_sp()? {
+        let parameters = parameters(p)?;
+        Some(MultiPartExtension {
+            parameters,
+            tail: extension_tail(p)?,
+        })
+    } else {
+        None
+    };
+    Ok(BodyStructure::Multi {
+        parts,
+        subtype,
+        extension,
+    })
+}
+
+#[inline(never)]
+fn single_part<'a>(p: &mut Parser<'a, '_>) -> PResult<BodyStructure<'a>> {
+    let media_type = p.string()?;
+    p.sp()?;
+    let subtype = p.string()?;
+    p.sp()?;
+    let fields = fields(p)?;
+    let is =
+        |value: &IString<'_>, name: &str| value.as_bytes().eq_ignore_ascii_case(name.as_bytes());
+    let kind = if is(&media_type, "TEXT") {
+        p.sp()?;
+        SinglePartKind::Text {
+            subtype,
+            lines: p.number64()?,
+        }
+    } else if is(&media_type, "MESSAGE") && (is(&subtype, "RFC822") || is(&subtype, "GLOBAL")) {
+        message_part(p, subtype)?
+    } else {
+        SinglePartKind::Basic {
+            media_type,
+            subtype,
+        }
+    };
+    let extension = if p.maybe_sp()? {
+        let md5 = p.nstring()?;
+        Some(SinglePartExtension {
+            md5,
+            tail: extension_tail(p)?,
+        })
+    } else {
+        None
+    };
+    Ok(BodyStructure::Single {
+        kind,
+        fields,
+        extension,
+    })
+}
+
+#[inline(never)]
+fn message_part<'a>(p: &mut Parser<'a, '_>, subtype: IString<'a>) -> PResult<SinglePartKind<'a>> {
+    p.sp()?;
+    let envelope = Box::new(envelope(p)?);
+    p.sp()?;
+    let inner = Box::new(body(p)?);
+    p.sp()?;
+    Ok(SinglePartKind::Message {
+        subtype,
+        envelope,
+        body: inner,
+        lines: p.number64()?,
+    })
 }

@@ -629,7 +629,9 @@ fn search_key<'a>(p: &mut Parser<'a, '_>) -> PResult<SearchKey<'a>> {
         b"MODSEQ" => {
             p.sp()?;
             let mut entry = None;
-            if p.at(b'"')? {
+            // The entry name is quoted in the ABNF; a literal is accepted too, as the
+            // encoder needs one for names that cannot be quoted.
+            if matches!(p.peek()?, b'"' | b'{') {
                 let name = p.string()?;
                 p.sp()?;
                 let type_start = p.pos;
