@@ -18,9 +18,17 @@
 //!   mail and announces CRLF sizes must convert first. A lone CR is not a line end.
 //! - When boundaries of nested multiparts collide, the outermost wins: a line that
 //!   delimits an enclosing multipart ends the inner one.
+//! - A delimiter line is `--boundary`, maybe `--`, then at most
+//!   [`Limits::max_transport_padding`] spaces and tabs, then the line end; anything
+//!   else after the boundary makes an ordinary line, so a boundary that is a prefix
+//!   of a nested one (`abc` and `abcdef`) is never mistaken for it. Each delimiter
+//!   line starts a part, so two delimiter lines in a row make an empty part.
+//! - message/rfc822 and message/global parts are parsed as messages when their
+//!   transfer encoding is 7bit, 8bit or binary; an encoded message/global stays a
+//!   leaf (parse its [`Part::decoded`] payload as a message of its own). Other
+//!   message types (delivery-status, external-body, partial) are leaves.
 //!
-//! See [`crate::tree::boundary`]-level rules in the module docs of
-//! [`PartPath`] (numbering) and the crate's `Limits` (what is refused).
+//! Part numbers follow IMAP ([`PartPath`]); what is refused is in [`Limits`].
 
 pub(crate) mod boundary;
 pub(crate) mod entity;
@@ -164,7 +172,9 @@ impl<'a> Multipart<'a> {
         self.preamble.clone()
     }
 
-    /// The parts, in order.
+    /// The parts, in order. Empty when the boundary never appears in the body (IMAP
+    /// BODYSTRUCTURE needs one part at least; Dovecot writes an empty text/plain part
+    /// for such a multipart).
     pub fn parts(&self) -> &[Part<'a>] {
         &self.parts
     }
