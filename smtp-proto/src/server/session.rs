@@ -204,7 +204,7 @@ pub struct ServerSession {
     mode: Mode,
     input: LineBuffer,
     /// A command line that must wait for decisions before it can be served.
-    stalled: Option<Bytes>,
+    stalled: Option<Line>,
     outbox: Outbox,
     events: VecDeque<ServerEvent>,
     decisions: BTreeMap<u64, Decision>,
@@ -541,7 +541,11 @@ impl ServerSession {
             || self.phase == Phase::Refused
             || self.phase == Phase::AwaitingGreeting
         {
-            let held = self.input.len() + self.stalled.as_ref().map_or(0, Bytes::len);
+            let stalled = match &self.stalled {
+                Some(Line::Complete { bytes, .. }) => bytes.len(),
+                _ => 0,
+            };
+            let held = self.input.len() + stalled;
             if held > self.config.max_pending_input {
                 let text = format!("{} too much pipelined input", self.config.hostname);
                 let reply = self.canned(ReplyCode::SERVICE_NOT_AVAILABLE, (4, 7, 0), &text);
@@ -585,54 +589,67 @@ impl ServerSession {
             Some(line) => line,
             None => match self.input.next_line() {
                 None => return false,
-                Some(Line::TooLong) => {
-                    let reply = self.canned(ReplyCode::SYNTAX_ERROR, (5, 5, 2), "Line too long");
+                Some(line) => line,
+            },
+        };
+        // A line waits while decisions are owed, so that what it does never depends on
+        // how fast the application answers (RFC 2920 §3.2 (8)); only RCPT may be decided
+        // alongside other recipients.
+        let bytes = match &line {
+            Line::TooLong => {
+                if !self.decisions.is_empty() {
+                    self.stalled = Some(line);
+                    return false;
+                }
+                let reply = self.canned(ReplyCode::SYNTAX_ERROR, (5, 5, 2), "Line too long");
+                self.error(reply);
+                return true;
+            }
+            Line::Complete { bytes, ending } => {
+                if *ending == LineEnding::BareLf && !self.config.quirk_bare_lf_commands {
+                    if !self.decisions.is_empty() {
+                        self.stalled = Some(line);
+                        return false;
+                    }
+                    let reply = self.canned(
+                        ReplyCode::SYNTAX_ERROR,
+                        (5, 5, 2),
+                        "Line must end with CRLF",
+                    );
                     self.error(reply);
                     return true;
                 }
-                Some(Line::Complete { bytes, ending }) => {
-                    if ending == LineEnding::BareLf && !self.config.quirk_bare_lf_commands {
-                        let reply = self.canned(
-                            ReplyCode::SYNTAX_ERROR,
-                            (5, 5, 2),
-                            "Line must end with CRLF",
-                        );
-                        self.error(reply);
-                        return true;
-                    }
-                    bytes
-                }
-            },
-        };
-        let opts = self.decode_options();
-        let command = match codec::decode_command_line(&line, &opts) {
-            Ok(command) => command,
-            Err(error) => {
-                self.malformed(&error);
-                return true;
+                bytes.clone()
             }
         };
-        if self.must_wait(&command) {
-            self.stalled = Some(line);
-            return false;
+        let opts = self.decode_options();
+        match codec::decode_command_line(&bytes, &opts) {
+            Ok(command) => {
+                if self.must_wait(&command) {
+                    self.stalled = Some(line);
+                    return false;
+                }
+                self.serve(command);
+            }
+            Err(error) => {
+                if !self.decisions.is_empty() {
+                    self.stalled = Some(line);
+                    return false;
+                }
+                self.malformed(&error);
+            }
         }
-        self.serve(command);
         true
     }
 
-    /// Whether `command` depends on decisions still owed (RFC 2920 §3.2 (8): no
-    /// assumption about what the application will say).
+    /// Whether `command` depends on decisions still owed.
     fn must_wait(&self, command: &Command<'_>) -> bool {
         if self.phase == Phase::Refused {
             return false;
         }
         match command {
-            // Independent of the transaction: answered in their place in line.
-            Command::Noop { .. }
-            | Command::Vrfy { .. }
-            | Command::Expn { .. }
-            | Command::Help { .. } => false,
-            // A recipient needs the sender's fate, and room under the limit.
+            // A recipient needs the sender's fate, and room under the limit; other
+            // recipients may still be undecided.
             Command::Rcpt { .. } => match &self.transaction {
                 Some(t) if !t.mail_accepted => true,
                 Some(t) => {
@@ -1457,10 +1474,7 @@ impl ServerSession {
         // A line taken as a command while the exchange waited for the application is
         // the client's answer after all.
         let next = match self.stalled.take() {
-            Some(bytes) => Some(Line::Complete {
-                bytes,
-                ending: LineEnding::Crlf,
-            }),
+            Some(line) => Some(line),
             None => self.input.next_line(),
         };
         let line = match next {
@@ -1924,5 +1938,34 @@ fn assemble(taken: &Bytes, parts: &[BodyPart]) -> Option<Bytes> {
             }
             Some(joined.freeze())
         }
+    }
+}
+
+/// Access for the unit tests in `server/tests.rs`.
+#[cfg(test)]
+pub(super) mod test_support {
+    use super::{assemble, reply_code_of, BodyPart};
+    use crate::types::ReplyCode;
+    use bytes::Bytes;
+
+    pub(crate) fn reply_code(bytes: &[u8]) -> Option<ReplyCode> {
+        reply_code_of(bytes)
+    }
+
+    /// `ranges` of `taken` in order, with a held-back `\r` inserted before each index of
+    /// `crs`.
+    pub(crate) fn assemble_parts(
+        taken: &Bytes,
+        ranges: &[(usize, usize)],
+        crs: &[usize],
+    ) -> Option<Bytes> {
+        let mut parts = Vec::new();
+        for (index, (start, end)) in ranges.iter().enumerate() {
+            if crs.contains(&index) {
+                parts.push(BodyPart::Cr);
+            }
+            parts.push(BodyPart::Input(*start..*end));
+        }
+        assemble(taken, &parts)
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use mailwire_core::{Session, Transport};
 use mailwire_smtp::server::{ReplyId, ServerConfig, ServerEvent, ServerSession};
-use mailwire_smtp::types::{Reply, ReplyCode};
+use mailwire_smtp::types::{EnhancedStatusCode, Reply, ReplyCode};
 
 /// A server machine with a virtual clock.
 pub struct Harness {
@@ -129,13 +129,9 @@ impl Harness {
         self.pump();
     }
 
+    /// Answers with `code text`; a leading `x.y.z ` in `text` is the enhanced code.
     pub fn reply(&mut self, id: ReplyId, code: u16, text: &str) {
-        self.server
-            .reply(
-                id,
-                Reply::single(ReplyCode::new(code).unwrap(), text).unwrap(),
-            )
-            .unwrap();
+        self.server.reply(id, reply(code, text)).unwrap();
         self.pump();
     }
 
@@ -155,6 +151,25 @@ impl Harness {
             }
             seen.extend(events);
         }
+    }
+}
+
+/// Builds `code text`; a leading `x.y.z ` in `text` is the enhanced code.
+pub fn reply(code: u16, text: &str) -> Reply<'static> {
+    let code = ReplyCode::new(code).unwrap();
+    let enhanced = text.split_once(' ').and_then(|(head, rest)| {
+        let numbers: Vec<u16> = head.split('.').filter_map(|n| n.parse().ok()).collect();
+        match numbers[..] {
+            [class, subject, detail] => {
+                EnhancedStatusCode::new(u8::try_from(class).ok()?, subject, detail)
+                    .map(|e| (e, rest))
+            }
+            _ => None,
+        }
+    });
+    match enhanced {
+        Some((enhanced, rest)) => Reply::new(code, Some(enhanced), [rest]).unwrap(),
+        None => Reply::single(code, text).unwrap(),
     }
 }
 

@@ -1,0 +1,244 @@
+//! Limits (RFC 5321 §4.5.3.1, RFC 1870) and timeouts (RFC 5321 §4.5.3.2) on a virtual
+//! clock.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+#[path = "common/server_harness.rs"]
+mod harness;
+
+use std::time::Duration;
+
+use harness::{body, config, ids, Harness};
+use mailwire_core::{Session, Transport};
+use mailwire_smtp::server::{AbortReason, CloseReason, ServerEvent};
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+fn is_rcpt(event: &ServerEvent) -> bool {
+    matches!(event, ServerEvent::Recipient { .. })
+}
+
+#[test]
+fn over_long_lines_get_500_and_the_session_resyncs() {
+    let mut h = Harness::greeted(config().max_line_length(64).build().unwrap());
+    let long = format!("MAIL FROM:<{}@b.test>\r\n", "a".repeat(10_000));
+    h.send(format!("EHLO c.test\r\n{long}NOOP\r\n"));
+    let lines = h.lines();
+    assert_eq!(
+        lines[lines.len() - 2..],
+        ["500 5.5.2 Line too long", "250 2.0.0 OK"]
+    );
+    // Arriving in pieces, the over-long line is dropped as it comes.
+    for piece in long.as_bytes().chunks(100) {
+        h.send(piece);
+    }
+    h.send("NOOP\r\n");
+    assert_eq!(h.codes(), vec![500, 250]);
+    assert!(!h
+        .events()
+        .iter()
+        .any(|e| matches!(e, ServerEvent::Mail { .. })));
+}
+
+#[test]
+fn recipient_limit_answers_452_and_waits_for_undecided_recipients() {
+    let mut h = Harness::greeted(config().max_recipients(2).build().unwrap());
+    h.send("EHLO c.test\r\nMAIL FROM:<a@b.test>\r\n");
+    h.accept_all();
+    h.output();
+    h.send("RCPT TO:<r1@d.test>\r\nRCPT TO:<r2@d.test>\r\nRCPT TO:<r3@d.test>\r\nRCPT TO:<r4@d.test>\r\n");
+    // r3 may fit if r1 or r2 is refused: it waits.
+    let rcpts = ids(&h.events(), is_rcpt);
+    assert_eq!(rcpts.len(), 2);
+    h.reject(rcpts[0]);
+    let more = ids(&h.events(), is_rcpt);
+    assert_eq!(more.len(), 1, "r3 now fits");
+    h.accept(rcpts[1]);
+    h.accept(more[0]);
+    assert_eq!(
+        h.output(),
+        "550 5.1.1 Recipient rejected\r\n250 2.1.5 Recipient OK\r\n250 2.1.5 Recipient OK\r\n\
+         452 4.5.3 Too many recipients\r\n"
+    );
+    // 452 is not an error of the client: the limit does not count towards closing.
+    assert_eq!(h.transport(), Transport::Open);
+}
+
+#[test]
+fn declared_size_over_the_limit_is_refused_at_mail() {
+    let mut h = Harness::greeted(config().max_message_size(Some(1000)).build().unwrap());
+    h.send("EHLO c.test\r\n");
+    assert!(h.lines().contains(&"250-SIZE 1000".to_string()));
+    h.send("MAIL FROM:<a@b.test> SIZE=1001\r\n");
+    assert_eq!(
+        h.output(),
+        "552 5.3.4 Message size exceeds fixed maximum message size\r\n"
+    );
+    h.send("MAIL FROM:<a@b.test> SIZE=1000\r\n");
+    assert!(
+        matches!(h.events().last(), Some(ServerEvent::Mail { params, .. }) if params.size == Some(1000))
+    );
+}
+
+#[test]
+fn data_over_the_limit_is_cut_and_refused_after_its_end() {
+    let mut h = Harness::greeted(config().max_message_size(Some(100)).build().unwrap());
+    h.send("EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@d.test>\r\nDATA\r\n");
+    h.accept_all();
+    h.output();
+    let line = format!("{}\r\n", "x".repeat(38));
+    for _ in 0..10 {
+        h.send(&line);
+        // Never more than the limit is passed on, and no reply before the end.
+        assert_eq!(h.output(), "");
+    }
+    h.send(".\r\nNOOP\r\n");
+    let events = h.events();
+    assert_eq!(body(&events).len(), 100);
+    assert_eq!(body(&events), line.repeat(3).as_bytes()[..100]);
+    assert!(events.contains(&ServerEvent::TransactionAborted {
+        reason: AbortReason::TooLarge
+    }));
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, ServerEvent::MessageEnd { .. })));
+    assert_eq!(
+        h.output(),
+        "552 5.3.4 Message size exceeds fixed maximum message size\r\n250 2.0.0 OK\r\n"
+    );
+    // A message exactly at the limit passes.
+    h.send("MAIL FROM:<a@b.test>\r\nRCPT TO:<x@d.test>\r\nDATA\r\n");
+    h.accept_all();
+    h.send(format!("{}\r\n.\r\n", "y".repeat(98)));
+    assert!(matches!(
+        h.events().last(),
+        Some(ServerEvent::MessageEnd { size: 100, .. })
+    ));
+}
+
+#[test]
+fn too_many_errors_close_with_421() {
+    let mut h = Harness::greeted(config().max_errors(3).build().unwrap());
+    h.send("BOGUS\r\nMAIL FROM:<a@b.test>\r\n");
+    assert_eq!(h.codes(), vec![500, 503]);
+    assert_eq!(h.transport(), Transport::Open);
+    h.send("RCPT TO:<x@d.test>\r\nNOOP\r\n");
+    assert_eq!(h.output(), "421 4.7.0 mx.test too many errors\r\n");
+    assert_eq!(
+        h.events(),
+        vec![ServerEvent::Closed {
+            reason: CloseReason::TooManyErrors
+        }]
+    );
+    assert_eq!(h.transport(), Transport::Closed);
+}
+
+#[test]
+fn too_much_input_while_waiting_for_the_application_closes() {
+    let mut h = Harness::greeted(config().max_pending_input(200).build().unwrap());
+    h.send("EHLO c.test\r\nMAIL FROM:<a@b.test>\r\n");
+    let mail = ids(&h.events(), |e| matches!(e, ServerEvent::Mail { .. }))[0];
+    h.output();
+    for _ in 0..5 {
+        h.send("RCPT TO:<someone@d.test>\r\n");
+    }
+    assert_eq!(h.transport(), Transport::Open);
+    for _ in 0..5 {
+        h.send("RCPT TO:<someone@d.test>\r\n");
+    }
+    // The 421 queues behind the owed MAIL decision.
+    assert_eq!(h.output(), "");
+    assert!(h.events().contains(&ServerEvent::Closed {
+        reason: CloseReason::TooMuchPendingInput
+    }));
+    h.accept(mail);
+    assert_eq!(
+        h.output(),
+        "250 2.1.0 Sender OK\r\n421 4.7.0 mx.test too much pipelined input\r\n"
+    );
+    assert_eq!(h.transport(), Transport::Closed);
+}
+
+#[test]
+fn idle_client_times_out_after_five_minutes() {
+    let mut h = Harness::greeted(config().build().unwrap());
+    assert_eq!(h.server.poll_timeout(), Some(h.now + 5 * MINUTE));
+    h.advance(4 * MINUTE);
+    h.send("EHLO c.test\r\n");
+    h.output();
+    // Input restarts the wait.
+    assert_eq!(h.server.poll_timeout(), Some(h.now + 5 * MINUTE));
+    h.advance(5 * MINUTE - Duration::from_secs(1));
+    assert_eq!(h.output(), "");
+    h.advance(Duration::from_secs(1));
+    assert_eq!(h.output(), "421 4.4.2 mx.test timeout exceeded\r\n");
+    let events = h.events();
+    assert!(events.contains(&ServerEvent::Closed {
+        reason: CloseReason::Timeout
+    }));
+    assert_eq!(h.transport(), Transport::Closed);
+    assert_eq!(h.server.poll_timeout(), None);
+}
+
+#[test]
+fn data_wait_is_three_minutes_and_aborts_the_transaction() {
+    let mut h = Harness::greeted(config().build().unwrap());
+    h.send("EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@d.test>\r\nDATA\r\n");
+    h.accept_all();
+    h.output();
+    h.send("Subject: slow\r\n");
+    assert_eq!(h.server.poll_timeout(), Some(h.now + 3 * MINUTE));
+    h.advance(3 * MINUTE);
+    assert_eq!(h.output(), "421 4.4.2 mx.test timeout exceeded\r\n");
+    let events = h.events();
+    assert!(events.contains(&ServerEvent::TransactionAborted {
+        reason: AbortReason::SessionEnded
+    }));
+}
+
+#[test]
+fn no_timer_runs_while_the_application_decides() {
+    let mut h = Harness::greeted(config().build().unwrap());
+    h.send("EHLO c.test\r\nMAIL FROM:<a@b.test>\r\n");
+    let mail = ids(&h.events(), |e| matches!(e, ServerEvent::Mail { .. }))[0];
+    assert_eq!(h.server.poll_timeout(), None);
+    h.advance(60 * MINUTE);
+    assert_eq!(h.transport(), Transport::Open);
+    h.output();
+    // The client's wait starts when the decision is made, not when MAIL arrived.
+    h.accept(mail);
+    assert_eq!(h.server.poll_timeout(), Some(h.now + 5 * MINUTE));
+    h.advance(5 * MINUTE - Duration::from_secs(1));
+    assert_eq!(h.output(), "250 2.1.0 Sender OK\r\n");
+    h.advance(Duration::from_secs(1));
+    assert_eq!(h.codes(), vec![421]);
+}
+
+#[test]
+fn timeouts_are_configurable() {
+    let mut h = Harness::greeted(
+        config()
+            .command_timeout(Duration::from_secs(10))
+            .data_timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+    );
+    assert_eq!(
+        h.server.poll_timeout(),
+        Some(h.now + Duration::from_secs(10))
+    );
+    h.send("EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@d.test>\r\nDATA\r\n");
+    h.accept_all();
+    assert_eq!(
+        h.server.poll_timeout(),
+        Some(h.now + Duration::from_secs(20))
+    );
+    // A spurious early wake-up changes nothing.
+    h.server.handle_timeout(h.now + Duration::from_secs(5));
+    assert!(!h.output().contains("421"));
+    assert_eq!(h.transport(), Transport::Open);
+}
