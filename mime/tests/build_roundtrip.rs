@@ -426,6 +426,8 @@ fn text_value() -> impl Strategy<Value = String> {
         "[ \\t]{0,3}\\PC{0,200}[ \\t]{0,3}",
         "([a-zA-Z0-9]{1,12} ){0,40}",
         "[\\u{80}-\\u{10FFFF}]{0,120}",
+        // Text that looks like RFC 2047 encoded words must come back literally.
+        "([a-z]{0,3}=\\?[a-z0-9-]{1,8}\\?[qbQB]\\?[A-Za-z0-9_=]{0,10}\\?= ?){1,3}",
     ]
     .prop_map(|text| text.replace('\u{feff}', ""))
 }
@@ -444,7 +446,7 @@ proptest! {
     fn arbitrary_values_round_trip(
         subject in text_value(),
         name in text_value(),
-        filename in "\\PC{1,300}",
+        filename in prop_oneof!["\\PC{1,300}", "=\\?utf-8\\?[qb]\\?[a-z_=]{1,20}\\?=(\\.[a-z]{3})?"],
         body in "(\\PC{0,120}\\n){0,30}",
         data in proptest::collection::vec(any::<u8>(), 0..2000),
         seed in any::<u64>(),

@@ -123,7 +123,10 @@ enum PhraseForm {
 
 fn phrase_form(phrase: &str) -> PhraseForm {
     let words_fit = |limit: usize| phrase.split([' ', '\t']).all(|word| word.len() <= limit);
-    let ascii_printable = phrase.bytes().all(|b| (0x20..0x7f).contains(&b));
+    // Text that looks like an encoded word is encoded itself: many readers (this crate's
+    // parser, Thunderbird) decode encoded words even inside quoted strings.
+    let ascii_printable =
+        phrase.bytes().all(|b| (0x20..0x7f).contains(&b)) && !phrase.contains("=?");
     if ascii_printable
         && phrase
             .split(' ')
@@ -291,6 +294,14 @@ mod tests {
             "j@example.com",
         ))];
         assert_eq!(field(&list), "To: =?utf-8?b?SsO2cmc=?= <j@example.com>\r\n");
+        let list = [Address::Mailbox(mailbox(
+            Some("a =?x?q?y?= b"),
+            "x@example.com",
+        ))];
+        assert_eq!(
+            field(&list),
+            "To: =?utf-8?b?YSA9P3g/cT95Pz0gYg==?= <x@example.com>\r\n"
+        );
         let list = [Address::Mailbox(mailbox(
             Some("Say \"hi\" \\o/"),
             "x@example.com",

@@ -125,8 +125,12 @@ fn split_by_cost(
 /// `attribute` must satisfy [`is_valid_parameter_name`].
 #[must_use]
 pub fn encode_parameter(attribute: &str, value: &str, max_len: usize) -> Vec<String> {
-    let is_ascii_printable = value.bytes().all(|b| (0x20..0x7f).contains(&b));
+    // A value that looks like an RFC 2047 encoded word goes in the extended form (which
+    // percent-encodes `=` and `?`): lenient readers decode encoded words in parameters.
+    let is_ascii_printable =
+        value.bytes().all(|b| (0x20..0x7f).contains(&b)) && !value.contains("=?");
     if !value.is_empty()
+        && is_ascii_printable
         && value.bytes().all(is_token_char)
         && attribute.len() + 1 + value.len() <= max_len
     {
@@ -264,6 +268,14 @@ mod tests {
             octets.extend(piece);
         }
         assert_eq!(String::from_utf8(octets).unwrap(), value);
+    }
+
+    #[test]
+    fn values_that_look_encoded_use_the_extended_form() {
+        assert_eq!(
+            encode_parameter("filename", "=?utf-8?q?x?=.txt", 76),
+            ["filename*=utf-8''%3D%3Futf-8%3Fq%3Fx%3F%3D.txt"]
+        );
     }
 
     #[test]
