@@ -218,7 +218,10 @@ impl<'a> Reply<'a> {
     ///
     /// Fails when a line contains CR, LF or another control character except HT, when a
     /// line would exceed 512 octets on the wire, or when the enhanced code's class
-    /// disagrees with the reply code (or is given to a 3yz reply).
+    /// disagrees with the reply code (or is given to a 3yz reply). Without an enhanced
+    /// code, a first line that starts like one of the reply's class (`2.0.0 Ok` in a 250)
+    /// is refused too: pass the code as `enhanced` instead, so that decoding the reply
+    /// gives back the same value.
     ///
     /// ```
     /// use mailwire_smtp::types::{EnhancedStatusCode, Reply, ReplyCode};
