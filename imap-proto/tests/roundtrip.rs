@@ -17,6 +17,14 @@ use mailwire_imap::types::*;
 use proptest::prelude::*;
 use proptest::strategy::Union;
 
+/// The number of cases: `default`, or `PROPTEST_CASES` for a longer run.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
 // ----- primitives -----
 
 fn nz() -> impl Strategy<Value = NonZeroU32> {
@@ -1057,7 +1065,7 @@ fn response() -> BoxedStrategy<Response<'static>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(512), ..ProptestConfig::default() })]
 
     #[test]
     fn commands_round_trip(value in command(), (decode, encode) in modes()) {
@@ -1132,5 +1140,163 @@ proptest! {
         let _ = frame_command(&input, &options);
         let _ = frame_response(&input, &options);
         let _ = command_tag(&input);
+    }
+}
+
+/// The RFC example lines, as raw messages (command or not, bytes).
+fn example_messages() -> &'static [(bool, Vec<u8>)] {
+    static EXAMPLES: std::sync::OnceLock<Vec<(bool, Vec<u8>)>> = std::sync::OnceLock::new();
+    EXAMPLES.get_or_init(read_examples)
+}
+
+fn read_examples() -> Vec<(bool, Vec<u8>)> {
+    let mut out = Vec::new();
+    for text in [
+        include_str!("data/rfc_examples.txt"),
+        include_str!("data/extension_examples.txt"),
+    ] {
+        for line in text
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.is_empty())
+        {
+            let (body, _) = line.split_once("\t# ").unwrap();
+            let (kind, payload) = body.split_once(' ').unwrap_or((body, ""));
+            let mut bytes = payload.replace('⏎', "\r\n").into_bytes();
+            bytes.extend_from_slice(b"\r\n");
+            match kind {
+                "C" | "XC" => out.push((true, bytes)),
+                "S" | "G" | "XS" => out.push((false, bytes)),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// What the fuzz targets check, on one input.
+fn check_invariants(
+    command: bool,
+    input: &[u8],
+    options: &DecodeOptions,
+) -> Result<(), TestCaseError> {
+    let encode = EncodeOptions::from(options);
+    if command {
+        if let Ok(Status::Complete { value, consumed }) = decode_command(input, options) {
+            prop_assert_eq!(
+                frame_command(input, options),
+                Ok(Frame::Complete { length: consumed })
+            );
+            prop_assert_eq!(
+                decode_command(&input[..consumed / 2], options),
+                Ok(Status::Partial)
+            );
+            let mut bytes = Vec::new();
+            encode_command(&value, &encode, &mut bytes);
+            let again = decode_command(&bytes, options);
+            prop_assert!(
+                matches!(&again, Ok(Status::Complete { value: v, .. }) if *v == value),
+                "{:?}",
+                again
+            );
+        }
+    } else if let Ok(Status::Complete { value, consumed }) = decode_response(input, options) {
+        prop_assert_eq!(
+            frame_response(input, options),
+            Ok(Frame::Complete { length: consumed })
+        );
+        prop_assert_eq!(
+            decode_response(&input[..consumed / 2], options),
+            Ok(Status::Partial)
+        );
+        let mut bytes = Vec::new();
+        encode_response(&value, &encode, &mut bytes);
+        let again = decode_response(&bytes, options);
+        prop_assert!(
+            matches!(&again, Ok(Status::Complete { value: v, .. }) if *v == value),
+            "{:?}",
+            again
+        );
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Flip(usize, u8),
+    Insert(usize, u8),
+    Delete(usize),
+    Duplicate(usize, usize),
+}
+
+fn apply(input: &mut Vec<u8>, mutation: &Mutation) {
+    if input.is_empty() {
+        return;
+    }
+    match *mutation {
+        Mutation::Flip(at, byte) => {
+            let at = at % input.len();
+            input[at] = byte;
+        }
+        Mutation::Insert(at, byte) => input.insert(at % (input.len() + 1), byte),
+        Mutation::Delete(at) => {
+            input.remove(at % input.len());
+        }
+        Mutation::Duplicate(at, length) => {
+            let at = at % input.len();
+            let end = (at + length % 16).min(input.len());
+            let copy = input[at..end].to_vec();
+            input.splice(at..at, copy);
+        }
+    }
+}
+
+fn interesting_byte() -> impl Strategy<Value = u8> {
+    prop_oneof![
+        proptest::sample::select(b"()[]{}<>\"\\ *%$~+-.:,0123456789\r\nNILnil".to_vec()),
+        any::<u8>(),
+    ]
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), interesting_byte()).prop_map(|(at, byte)| Mutation::Flip(at, byte)),
+        (any::<usize>(), interesting_byte()).prop_map(|(at, byte)| Mutation::Insert(at, byte)),
+        any::<usize>().prop_map(Mutation::Delete),
+        (any::<usize>(), any::<usize>()).prop_map(|(at, length)| Mutation::Duplicate(at, length)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(2000), ..ProptestConfig::default() })]
+
+    /// A cheap stand-in for coverage-guided fuzzing in `cargo test`: RFC examples with
+    /// random mutations keep every invariant of the fuzz targets.
+    #[test]
+    fn mutated_rfc_examples_keep_the_fuzz_invariants(
+        index in any::<proptest::sample::Index>(),
+        mutations in proptest::collection::vec(mutation(), 1..4),
+        (decode, _) in modes(),
+    ) {
+        let examples = example_messages();
+        let (command, mut input) = examples[index.index(examples.len())].clone();
+        for mutation in &mutations {
+            apply(&mut input, mutation);
+        }
+        check_invariants(command, &input, &decode)?;
+    }
+}
+
+#[test]
+fn unmutated_rfc_examples_keep_the_fuzz_invariants() {
+    for (command, input) in example_messages() {
+        let (command, input) = (*command, input.as_slice());
+        for options in [
+            DecodeOptions::default().with_non_sync_literals(NonSyncLiterals::Plus),
+            DecodeOptions::default()
+                .with_version(Version::Rev2)
+                .with_non_sync_literals(NonSyncLiterals::Plus),
+        ] {
+            check_invariants(command, input, &options).unwrap();
+        }
     }
 }

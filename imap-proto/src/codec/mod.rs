@@ -42,6 +42,9 @@ pub enum Version {
 }
 
 /// Which non-synchronizing literals (`{n+}`, RFC 7888) the server accepts.
+///
+/// There is no `{n-}` form: LITERAL- uses the same `{n+}` syntax, capped at 4096 octets
+/// (RFC 7888 §5), and `{n-}` is a syntax error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum NonSyncLiterals {
     /// Neither LITERAL+ nor LITERAL- was advertised: every literal a client sends waits
