@@ -181,6 +181,48 @@ fn bcc_is_in_the_envelope_and_only_in_the_kept_form() {
 }
 
 #[test]
+fn eight_bit_and_utf8_needs_are_reported() {
+    let plain = full_message().build(&mut TestRandom::new(1)).unwrap();
+    assert!(!plain.requires_8bitmime());
+    assert!(!plain.requires_smtputf8());
+    assert!(plain.to_bytes().is_ascii());
+    let forwarded = MessageBuilder::new()
+        .from(mailbox(None, "a@example.com"))
+        .date(date())
+        .forward(
+            "Subject: caf\u{e9}\r\n\r\n\u{e9}t\u{e9}\r\n"
+                .as_bytes()
+                .to_vec(),
+        )
+        .build(&mut TestRandom::new(1))
+        .unwrap();
+    assert!(forwarded.requires_8bitmime());
+    assert!(!forwarded.requires_smtputf8());
+    let international = MessageBuilder::new()
+        .from(mailbox(Some("J\u{f6}rg"), "j\u{f6}rg@b\u{fc}cher.example"))
+        .to(mailbox(None, "\u{7528}\u{6237}@\u{4f8b}\u{5b50}.example"))
+        .date(date())
+        .text("x")
+        .build(&mut TestRandom::new(1))
+        .unwrap();
+    assert!(international.requires_smtputf8());
+    assert!(international.requires_8bitmime());
+    assert_eq!(
+        international.envelope().recipients(),
+        ["\u{7528}\u{6237}@\u{4f8b}\u{5b50}.example"]
+    );
+    let bytes = international.to_bytes();
+    let parsed = Message::parse(&bytes).unwrap();
+    assert_eq!(
+        mailboxes_of(&parsed, "From"),
+        [(
+            Some("J\u{f6}rg".to_owned()),
+            "j\u{f6}rg@b\u{fc}cher.example".to_owned()
+        )]
+    );
+}
+
+#[test]
 fn sender_is_the_envelope_sender() {
     let message = MessageBuilder::new()
         .from(mailbox(None, "a@example.com"))

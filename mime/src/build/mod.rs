@@ -212,6 +212,23 @@ impl Message {
     pub fn message_id(&self) -> &str {
         &self.message_id
     }
+
+    /// Whether the message holds octets over 127 (a forwarded 8bit message, UTF-8 addresses):
+    /// it must then be sent with `BODY=8BITMIME` (RFC 6152) or SMTPUTF8.
+    #[must_use]
+    pub fn requires_8bitmime(&self) -> bool {
+        !self.header.is_ascii() || !self.content.is_ascii()
+    }
+
+    /// Whether an address is not ASCII (RFC 6531/6532 internationalized addresses): the
+    /// message must then be sent with `SMTPUTF8`. Display names and other text never need it,
+    /// they are RFC 2047 encoded.
+    #[must_use]
+    pub fn requires_smtputf8(&self) -> bool {
+        !self.header.is_ascii()
+            || !self.envelope.sender.is_ascii()
+            || self.envelope.recipients.iter().any(|r| !r.is_ascii())
+    }
 }
 
 /// Top-level fields the builder writes itself; refused as custom fields.
