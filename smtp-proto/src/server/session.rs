@@ -98,6 +98,11 @@ enum Refusal {
 struct DataState {
     unstuffer: DotUnstuffer,
     refusal: Option<Refusal>,
+    /// Under the bare-line-end policy: a `\r` ending the last piece, held back until
+    /// the next octet shows whether it is bare.
+    held_cr: bool,
+    /// The last octet passed on (for the bare LF check across pieces).
+    last_octet: Option<u8>,
 }
 
 #[derive(Debug)]
@@ -980,6 +985,8 @@ impl ServerSession {
         self.mode = Mode::Data(DataState {
             unstuffer: DotUnstuffer::new(),
             refusal: None,
+            held_cr: false,
+            last_octet: None,
         });
         self.events.push_back(ServerEvent::MessageStart {
             mode: DataMode::Data,
@@ -1012,17 +1019,11 @@ impl ServerSession {
                 parts.extend(part.iter().map(|_| BodyPart::Cr));
             }
         });
-        if state.refusal.is_none()
-            && self.config.reject_bare_line_ends_in_data
-            && (state.unstuffer.bare_lf_count() > 0 || state.unstuffer.bare_cr_count() > 0)
-        {
-            state.refusal = Some(Refusal::BareLineEnd);
-        }
+        let refused = state.refusal.is_some();
         let taken = self.input.take_up_to(fed.consumed);
-        if state.refusal.is_none() {
-            let chunk = assemble(&taken, &self.body_parts);
-            if let Some(chunk) = chunk {
-                self.forward_body(chunk);
+        if !refused {
+            if let Some(chunk) = assemble(&taken, &self.body_parts) {
+                self.pass_data(chunk);
             }
         }
         if fed.finished {
@@ -1034,6 +1035,43 @@ impl ServerSession {
             self.end_of_message(refusal);
         }
         fed.consumed > 0 || fed.finished
+    }
+
+    /// Passes unstuffed DATA octets on, up to the first bare line end when the policy
+    /// refuses them. The cut depends only on the octets, never on how they were split
+    /// in arrival: a `\r` at the end of a piece waits for the next octet.
+    fn pass_data(&mut self, chunk: Bytes) {
+        let Mode::Data(state) = &mut self.mode else {
+            return;
+        };
+        let chunk = if self.config.reject_bare_line_ends_in_data {
+            let combined = if state.held_cr {
+                let mut joined = BytesMut::with_capacity(chunk.len() + 1);
+                joined.extend_from_slice(b"\r");
+                joined.extend_from_slice(&chunk);
+                joined.freeze()
+            } else {
+                chunk
+            };
+            state.held_cr = false;
+            match first_bare_line_end(state.last_octet, &combined) {
+                Some(at) => {
+                    state.refusal = Some(Refusal::BareLineEnd);
+                    combined.slice(..at)
+                }
+                None if combined.last() == Some(&b'\r') => {
+                    state.held_cr = true;
+                    combined.slice(..combined.len() - 1)
+                }
+                None => combined,
+            }
+        } else {
+            chunk
+        };
+        if let Some(&last) = chunk.last() {
+            state.last_octet = Some(last);
+        }
+        self.forward_body(chunk);
     }
 
     /// Passes message octets on, up to the size limit.
@@ -1048,7 +1086,8 @@ impl ServerSession {
         };
         let passed = if length > allowed {
             if let Mode::Data(state) = &mut self.mode {
-                state.refusal.get_or_insert(Refusal::TooLarge);
+                // The limit was passed before any bare line end further on.
+                state.refusal = Some(Refusal::TooLarge);
             }
             // `allowed` < `length`, which came from a usize
             let allowed = usize::try_from(allowed).unwrap_or(0);
@@ -1918,6 +1957,24 @@ fn capitalized(text: &str) -> String {
     }
 }
 
+/// Where the first bare LF (not after CR) or bare CR (not before LF) of `data` is;
+/// `previous` is the octet before `data`. A `\r` ending `data` is undecided, not bare.
+fn first_bare_line_end(previous: Option<u8>, data: &[u8]) -> Option<usize> {
+    let mut before = previous;
+    for (index, &octet) in data.iter().enumerate() {
+        match octet {
+            b'\n' if before != Some(b'\r') => return Some(index),
+            b'\r' => match data.get(index + 1) {
+                Some(b'\n') | None => {}
+                Some(_) => return Some(index),
+            },
+            _ => {}
+        }
+        before = Some(octet);
+    }
+    None
+}
+
 /// Joins the pieces the unstuffer passed on; no copy when there is a single piece.
 fn assemble(taken: &Bytes, parts: &[BodyPart]) -> Option<Bytes> {
     match parts {
@@ -1947,6 +2004,10 @@ pub(super) mod test_support {
     use super::{assemble, reply_code_of, BodyPart};
     use crate::types::ReplyCode;
     use bytes::Bytes;
+
+    pub(crate) fn first_bare_line_end(previous: Option<u8>, data: &[u8]) -> Option<usize> {
+        super::first_bare_line_end(previous, data)
+    }
 
     pub(crate) fn reply_code(bytes: &[u8]) -> Option<ReplyCode> {
         reply_code_of(bytes)

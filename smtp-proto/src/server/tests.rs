@@ -6,7 +6,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use mailwire_core::Session;
 
-use super::session::test_support::{assemble_parts, reply_code};
+use super::session::test_support::{assemble_parts, first_bare_line_end, reply_code};
 use super::*;
 use crate::types::{Mechanism, ReplyCode};
 
@@ -201,4 +201,17 @@ fn hello_and_tls_state_are_observable() {
     server.handle_eof(now);
     assert_eq!(server.transport(), mailwire_core::Transport::Closed);
     assert!(!server.is_tls());
+}
+
+#[test]
+fn bare_line_ends_are_found_where_they_are() {
+    assert_eq!(first_bare_line_end(None, b"a\r\nb\r\n"), None);
+    assert_eq!(first_bare_line_end(None, b"ab\ncd"), Some(2));
+    assert_eq!(first_bare_line_end(None, b"\nab"), Some(0));
+    assert_eq!(first_bare_line_end(Some(b'\r'), b"\nab"), None);
+    assert_eq!(first_bare_line_end(Some(b'a'), b"\nab"), Some(0));
+    assert_eq!(first_bare_line_end(None, b"ab\r.\r"), Some(2));
+    // A final CR waits for its next octet.
+    assert_eq!(first_bare_line_end(None, b"ab\r"), None);
+    assert_eq!(first_bare_line_end(None, b"\r\r\n"), Some(0));
 }
