@@ -51,13 +51,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mailwire_core::{Session, Transport};
-use mailwire_smtp::server::{ServerConfigBuilder, ServerError};
+use mailwire_smtp::server::ServerConfigBuilder;
 use mailwire_smtp::types::{EnhancedStatusCode, ForwardPath, Host, Mechanism, Reply, ReplyCode};
 
 pub use mailwire_smtp::server::{
     AbortReason, CloseReason, ConfigError, DataMode, Delegation, Greeting, HelloKind, ReplyId,
-    ServerConfig, ServerEvent, ServerSession, DEFAULT_COMMAND_TIMEOUT, DEFAULT_DATA_TIMEOUT,
-    DEFAULT_MAX_ERRORS, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_PENDING_INPUT,
+    ServerConfig, ServerError, ServerEvent, ServerSession, DEFAULT_COMMAND_TIMEOUT,
+    DEFAULT_DATA_TIMEOUT, DEFAULT_MAX_ERRORS, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_PENDING_INPUT,
     DEFAULT_MAX_RECIPIENTS,
 };
 

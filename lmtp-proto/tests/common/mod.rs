@@ -1,0 +1,232 @@
+//! Shared helpers of the socket and interop tests: peer checks, free ports, scratch
+//! folders, a kill-on-drop guard for peer processes, a TLS certificate, and an LMTP
+//! delivery agent on our server machine over the tokio driver.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use mailwire_lmtp::server::{Delivery, LmtpServer, ServerEvent};
+use mailwire_lmtp::tokio::{Driver, Next};
+use mailwire_lmtp::types::ForwardPath;
+use mailwire_lmtp::Session;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_rustls::rustls;
+
+/// True when `program` is on the PATH; otherwise skips loudly, or fails when
+/// MAILWIRE_REQUIRE_PEERS=1.
+pub fn peer_available(program: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !found {
+        skip_or_fail(&format!("peer {program} missing"));
+    }
+    found
+}
+
+/// Skips loudly, or fails when MAILWIRE_REQUIRE_PEERS=1.
+pub fn skip_or_fail(reason: &str) {
+    if std::env::var("MAILWIRE_REQUIRE_PEERS").as_deref() == Ok("1") {
+        panic!("{reason} and MAILWIRE_REQUIRE_PEERS=1");
+    }
+    eprintln!("SKIPPED: {reason}");
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A fresh folder under the temporary directory, removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "mailwire-lmtp-{tag}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Kills a peer process (and reaps it) however the test ends.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A self-signed certificate for localhost (rcgen makes an end-entity certificate,
+/// which rustls accepts as a trust anchor), with a server acceptor and a client
+/// connector trusting it.
+pub struct TestTls {
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    pub connector: tokio_rustls::TlsConnector,
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+pub fn test_tls() -> TestTls {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let server = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(certified.cert.der().clone()).unwrap();
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    TestTls {
+        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(server)),
+        connector: tokio_rustls::TlsConnector::from(Arc::new(client)),
+        cert_pem: certified.cert.pem(),
+        key_pem: certified.signing_key.serialize_pem(),
+    }
+}
+
+/// Any stream a server session can run on.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// What the in-test delivery agent recorded of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub from: String,
+    pub recipients: Vec<String>,
+    pub content: Vec<u8>,
+    /// The agent's answer per recipient, in RCPT order.
+    pub outcomes: Vec<Delivery>,
+    pub tls: bool,
+}
+
+/// The answer after the data for a recipient; `None` refuses it at RCPT.
+pub type Decide = dyn Fn(&ForwardPath<'_>) -> Option<Delivery> + Send + Sync;
+
+/// How the in-test agent decides.
+pub struct Agent {
+    /// The answer after the data for a recipient; `None` refuses it at RCPT.
+    pub decide: Box<Decide>,
+    /// Answer the recipients of a message last one first.
+    pub reversed: bool,
+    /// Drop the connection after answering this many recipients of a message.
+    pub die_after: Option<usize>,
+    pub log: Arc<Mutex<Vec<Delivered>>>,
+}
+
+/// Serves one connection with our server machine over the core driver until it ends;
+/// STARTTLS is upgraded with `tls` when given.
+pub async fn serve(
+    mut driver: Driver<Box<dyn Io>, LmtpServer>,
+    agent: &Agent,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
+    let mut from = String::new();
+    let mut content = Vec::new();
+    loop {
+        let event = match driver.next_event().await {
+            Ok(Next::Event(event)) => event,
+            Ok(Next::StartTls) => {
+                let Some(acceptor) = tls.clone() else { return };
+                let (stream, mut machine) = driver.into_parts();
+                let Ok(stream) = acceptor.accept(stream).await else {
+                    return;
+                };
+                machine.handle_tls_established(tokio::time::Instant::now().into_std());
+                driver = Driver::new(Box::new(stream), machine);
+                continue;
+            }
+            Ok(Next::Closed) | Err(_) => return,
+        };
+        let machine = driver.machine_mut();
+        match event {
+            ServerEvent::Mail {
+                id, from: sender, ..
+            } => {
+                from = sender.to_string();
+                machine.accept(id).unwrap();
+            }
+            ServerEvent::Recipient { id, to, .. } => match (agent.decide)(&to) {
+                Some(_) => machine.accept(id).unwrap(),
+                None => machine.reject(id).unwrap(),
+            },
+            ServerEvent::MessageStart { .. } => content.clear(),
+            ServerEvent::MessageData(chunk) => content.extend_from_slice(&chunk),
+            ServerEvent::MessageEnd { id, recipients, .. } => {
+                let outcomes: Vec<Delivery> = recipients
+                    .iter()
+                    .map(|r| (agent.decide)(r).unwrap_or(Delivery::Rejected))
+                    .collect();
+                agent.log.lock().unwrap().push(Delivered {
+                    from: from.clone(),
+                    recipients: recipients.iter().map(ToString::to_string).collect(),
+                    content: std::mem::take(&mut content),
+                    outcomes: outcomes.clone(),
+                    tls: machine.is_tls(),
+                });
+                let mut order: Vec<usize> = (0..recipients.len()).collect();
+                if agent.reversed {
+                    order.reverse();
+                }
+                for (answered, index) in order.into_iter().enumerate() {
+                    if agent.die_after == Some(answered) {
+                        // Make what was answered leave, then vanish.
+                        let _ = driver.flush().await;
+                        return;
+                    }
+                    driver
+                        .machine_mut()
+                        .deliver(id, index, outcomes[index])
+                        .unwrap();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The local part of a recipient.
+pub fn local_part(path: &ForwardPath<'_>) -> String {
+    path.mailbox()
+        .map(|m| m.local_part().unquoted().into_owned())
+        .unwrap_or_default()
+}
