@@ -62,8 +62,8 @@ impl Charset {
         }
     }
 
-    /// Whether this is UTF-8 or a charset whose every byte sequence that is
-    /// valid UTF-8 decodes identically (only true for UTF-8 itself here).
+    /// Whether this is UTF-8 (decoding then only replaces invalid
+    /// sequences).
     pub fn is_utf8(&self) -> bool {
         matches!(self, Charset::Whatwg(e) if *e == encoding_rs::UTF_8)
     }
