@@ -16,7 +16,11 @@ fn options(input: &[u8]) -> DecodeOptions {
     let mut limits = Limits::default();
     limits.max_line_length = usize::MAX;
     DecodeOptions::default()
-        .with_version(if pick == 1 { Version::Rev2 } else { Version::Rev1 })
+        .with_version(if pick == 1 {
+            Version::Rev2
+        } else {
+            Version::Rev1
+        })
         .with_utf8_accept(pick == 2)
         .with_limits(limits)
 }
@@ -36,14 +40,23 @@ fuzz_target!(|input: &[u8]| {
     let Ok(Status::Complete { value, consumed }) = decode_response(input, &options) else {
         return;
     };
-    assert_eq!(frame_response(input, &options), Ok(Frame::Complete { length: consumed }));
+    assert_eq!(
+        frame_response(input, &options),
+        Ok(Frame::Complete { length: consumed })
+    );
     let cut = consumed * usize::from(input.first().copied().unwrap_or(0)) / 256;
-    assert_eq!(decode_response(&input[..cut], &options), Ok(Status::Partial));
+    assert_eq!(
+        decode_response(&input[..cut], &options),
+        Ok(Status::Partial)
+    );
 
     let mut bytes = Vec::new();
     encode_response(&value, &encode, &mut bytes);
     match decode_response(&bytes, &options) {
-        Ok(Status::Complete { value: again, consumed }) => {
+        Ok(Status::Complete {
+            value: again,
+            consumed,
+        }) => {
             assert_eq!(consumed, bytes.len());
             assert_eq!(again, value);
         }

@@ -22,8 +22,14 @@ fn run(chunks: &[&[u8]]) -> (Vec<ClientEvent>, Vec<u8>) {
         Command::Uidl(None),
         Command::Uidl(Some(one)),
         Command::Retr(one),
-        Command::Top { message: one, lines: 1 },
-        Command::Auth { mechanism: Mechanism::new("X-TEST").unwrap(), initial_response: None },
+        Command::Top {
+            message: one,
+            lines: 1,
+        },
+        Command::Auth {
+            mechanism: Mechanism::new("X-TEST").unwrap(),
+            initial_response: None,
+        },
         Command::Lang(None),
         Command::Stls,
         Command::Quit,
@@ -38,21 +44,32 @@ fn run(chunks: &[&[u8]]) -> (Vec<ClientEvent>, Vec<u8>) {
         client.handle_input(now, chunk);
         loop {
             while client.poll_transmit(&mut output) > 0 {}
-            let Some(event) = client.poll_event() else { break };
+            let Some(event) = client.poll_event() else {
+                break;
+            };
             if let ClientEvent::SaslChallenge { id, challenge } = &event {
-                let _ = if challenge.len() % 2 == 0 { client.sasl_respond(*id, b"r") } else { client.sasl_cancel(*id) };
+                let _ = if challenge.len() % 2 == 0 {
+                    client.sasl_respond(*id, b"r")
+                } else {
+                    client.sasl_cancel(*id)
+                };
             }
             match (events.last_mut(), event) {
-                (Some(ClientEvent::MessageData { id: last, chunk: joined }), ClientEvent::MessageData { id, chunk })
-                    if *last == id =>
-                {
+                (
+                    Some(ClientEvent::MessageData {
+                        id: last,
+                        chunk: joined,
+                    }),
+                    ClientEvent::MessageData { id, chunk },
+                ) if *last == id => {
                     let mut all = joined.to_vec();
                     all.extend_from_slice(&chunk);
                     *joined = all.into();
                 }
-                (Some(ClientEvent::InjectedAfterStls { octets: total }), ClientEvent::InjectedAfterStls { octets }) => {
-                    *total += octets
-                }
+                (
+                    Some(ClientEvent::InjectedAfterStls { octets: total }),
+                    ClientEvent::InjectedAfterStls { octets },
+                ) => *total += octets,
                 (_, event) => events.push(event),
             }
         }
@@ -61,7 +78,9 @@ fn run(chunks: &[&[u8]]) -> (Vec<ClientEvent>, Vec<u8>) {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&cuts, rest)) = input.split_first() else { return };
+    let Some((&cuts, rest)) = input.split_first() else {
+        return;
+    };
     let whole = run(&[rest]);
     let step = usize::from(cuts % 17) + 1;
     let chunks: Vec<&[u8]> = rest.chunks(step).collect();

@@ -4,7 +4,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use mailwire_core::Status;
-use mailwire_pop3::codec::{decode_command, decode_sasl_response, encode_command, encode_sasl_response};
+use mailwire_pop3::codec::{
+    decode_command, decode_sasl_response, encode_command, encode_sasl_response,
+};
 
 fuzz_target!(|input: &[u8]| {
     if let Ok(Status::Complete { value, consumed }) = decode_command(input) {
@@ -12,7 +14,10 @@ fuzz_target!(|input: &[u8]| {
         let mut wire = Vec::new();
         encode_command(&value, &mut wire);
         match decode_command(&wire) {
-            Ok(Status::Complete { value: again, consumed }) => {
+            Ok(Status::Complete {
+                value: again,
+                consumed,
+            }) => {
                 assert_eq!(again, value);
                 assert_eq!(consumed, wire.len());
             }

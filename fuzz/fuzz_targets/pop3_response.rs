@@ -44,12 +44,15 @@ fn has_bare_line_end(body: &[u8]) -> bool {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let Some((selector, rest)) = input.split_first() else { return };
+    let Some((selector, rest)) = input.split_first() else {
+        return;
+    };
     let kind = KINDS[usize::from(*selector) % KINDS.len()];
     if let Ok(Status::Complete { value, consumed }) = decode_response(kind, rest) {
         assert!(consumed <= rest.len());
         let once = reencode(kind, &value);
-        let normalised = matches!(&value, Response::Message { body, .. } if has_bare_line_end(body));
+        let normalised =
+            matches!(&value, Response::Message { body, .. } if has_bare_line_end(body));
         if !normalised {
             assert_eq!(once, value);
         }

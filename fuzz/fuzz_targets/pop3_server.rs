@@ -7,25 +7,36 @@ use std::time::Instant;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use mailwire_core::Session;
-use mailwire_pop3::server::{CleartextLogin, Maildrop, MessageInfo, Server, ServerConfig, ServerEvent};
+use mailwire_pop3::server::{
+    CleartextLogin, Maildrop, MessageInfo, Server, ServerConfig, ServerEvent,
+};
 use mailwire_pop3::types::{ApopTimestamp, Mechanism, UniqueId};
 
 const BODY: &[u8] = b"Subject: x\r\n\r\n.dot\r\nline\n.\r\nend";
 
 fn maildrop() -> Maildrop {
-    let info = |size: usize, uid: &str| MessageInfo { size: size as u64, unique_id: UniqueId::new(uid.to_string()).unwrap() };
+    let info = |size: usize, uid: &str| MessageInfo {
+        size: size as u64,
+        unique_id: UniqueId::new(uid.to_string()).unwrap(),
+    };
     Maildrop::new(vec![info(BODY.len(), "a"), info(10, "b"), info(0, "c")]).unwrap()
 }
 
 /// Answers every request at once; the choice depends only on the event.
 fn answer(server: &mut Server, now: Instant, event: &ServerEvent) {
     let _ = match event {
-        ServerEvent::User { id, name } if name.as_str().len() % 2 == 0 => server.reply_ok(now, *id, "ok"),
-        ServerEvent::User { id, .. } => server.reply_err(now, *id, None, "no"),
-        ServerEvent::Pass { id, .. } | ServerEvent::Apop { id, .. } | ServerEvent::SaslResponse { id, .. } => {
-            server.accept_login(now, *id, maildrop())
+        ServerEvent::User { id, name } if name.as_str().len() % 2 == 0 => {
+            server.reply_ok(now, *id, "ok")
         }
-        ServerEvent::Auth { id, initial_response: None, .. } => server.sasl_challenge(now, *id, b"challenge"),
+        ServerEvent::User { id, .. } => server.reply_err(now, *id, None, "no"),
+        ServerEvent::Pass { id, .. }
+        | ServerEvent::Apop { id, .. }
+        | ServerEvent::SaslResponse { id, .. } => server.accept_login(now, *id, maildrop()),
+        ServerEvent::Auth {
+            id,
+            initial_response: None,
+            ..
+        } => server.sasl_challenge(now, *id, b"challenge"),
         ServerEvent::Auth { id, .. } => server.accept_login(now, *id, maildrop()),
         ServerEvent::Retr { id, .. } | ServerEvent::Top { id, .. } => {
             for chunk in BODY.chunks(5) {
@@ -33,7 +44,9 @@ fn answer(server: &mut Server, now: Instant, event: &ServerEvent) {
             }
             server.finish_body(now, *id)
         }
-        ServerEvent::Utf8 { id } | ServerEvent::Update { id, .. } => server.reply_ok(now, *id, "done"),
+        ServerEvent::Utf8 { id } | ServerEvent::Update { id, .. } => {
+            server.reply_ok(now, *id, "done")
+        }
         ServerEvent::Lang { id, range: None } => server.reply_languages(now, *id, &[]),
         ServerEvent::Lang { id, .. } => server.reply_err(now, *id, None, "no"),
         _ => Ok(()),
@@ -62,7 +75,9 @@ fn run(chunks: &[&[u8]]) -> (Vec<ServerEvent>, Vec<u8>) {
         server.handle_input(now, chunk);
         loop {
             while server.poll_transmit(&mut output) > 0 {}
-            let Some(event) = server.poll_event() else { break };
+            let Some(event) = server.poll_event() else {
+                break;
+            };
             answer(&mut server, now, &event);
             // Discarded plaintext is reported per arrival: compare the totals.
             match (events.last_mut(), &event) {
@@ -78,7 +93,9 @@ fn run(chunks: &[&[u8]]) -> (Vec<ServerEvent>, Vec<u8>) {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&cuts, rest)) = input.split_first() else { return };
+    let Some((&cuts, rest)) = input.split_first() else {
+        return;
+    };
     let whole = run(&[rest]);
     // Cut every `step` bytes, `step` from the first byte.
     let step = usize::from(cuts % 17) + 1;
