@@ -10,7 +10,7 @@
 
 use mailwire_mime::encode::{
     base64_lines, encode_parameter, encode_words, parameter_field, quoted_printable,
-    unstructured_field, QpLineBreaks, WordEncoding,
+    structured_field, unstructured_field, EncodeError, QpLineBreaks, WordEncoding,
 };
 use mailwire_mime::encoded_word::decode_unstructured;
 use mailwire_mime::header::{ContentDisposition, ContentTransferEncoding, ContentType};
@@ -188,5 +188,26 @@ fn long_ascii_parameter_uses_quoted_continuations() {
             .filename()
             .unwrap(),
         filename
+    );
+}
+
+#[test]
+fn structured_fields_fold_only_at_their_spaces() {
+    let value = "from mail-client.example.org (mail-client.example.org [192.0.2.25]) by mx.example.net (Postfix) with ESMTPS id 4Tq2Yx0Zz9z9rw for <mary@example.net>; Thu, 29 Feb 2024 13:37:05 +0100";
+    let field = text(structured_field("Received", value).unwrap());
+    for line in field.split_terminator("\r\n") {
+        assert!(line.len() <= 78, "{line}");
+    }
+    assert_eq!(
+        field.replace("\r\n ", " "),
+        format!("Received: {value}\r\n")
+    );
+    assert_eq!(
+        structured_field("Received", "a\r\nBcc: x"),
+        Err(EncodeError::InvalidValue)
+    );
+    assert_eq!(
+        structured_field("Bad:Name", "x"),
+        Err(EncodeError::InvalidName)
     );
 }

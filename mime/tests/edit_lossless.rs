@@ -10,7 +10,7 @@
 
 mod build_support;
 
-use build_support::{date, full_message, mailbox, python3_available, TestRandom};
+use build_support::{date, full_message, mailbox, python3_available, python_leaves, TestRandom};
 use mailwire_mime::build::{MessageBuilder, Part};
 use mailwire_mime::edit::{EditError, Editor};
 use mailwire_mime::encode::{structured_field, unstructured_field};
@@ -453,4 +453,117 @@ fn field_without_final_line_end_is_handled() {
         .set_field(parsed.root(), unstructured_field("X-Last", "z").unwrap())
         .unwrap();
     assert_eq!(editor.to_bytes(), b"Subject: a\r\nX-Last: z");
+}
+
+/// Python's `email` package (an independent parser) sees the edits as intended: a removed part
+/// is gone and every other leaf decodes to the same payload; a replaced text body reads back.
+#[test]
+fn python_reads_edited_messages_as_intended() {
+    if !python3_available() {
+        return;
+    }
+    let mut originals = Vec::new();
+    let mut removed = Vec::new();
+    let mut victims = Vec::new();
+    for (_, bytes) in corpus() {
+        let parsed = Message::parse(&bytes).unwrap();
+        let children = top_level_children(&parsed);
+        if children.len() < 2 {
+            continue;
+        }
+        // Remove the last top-level part that is a single leaf for both parsers (Python splits
+        // message/delivery-status into one sub-message per field block).
+        let Some(victim) = children.iter().rposition(|child| {
+            child.children().is_empty()
+                && child.message().is_none()
+                && !child.content_type().is_message()
+        }) else {
+            continue;
+        };
+        let mut editor = Editor::new(&parsed);
+        editor.remove_part(&children[victim]).unwrap();
+        removed.push(editor.to_bytes());
+        let our_leaves = parsed
+            .parts()
+            .filter(|part| part.children().is_empty() && part.message().is_none())
+            .count();
+        victims.push((children[victim].decoded().into_owned(), our_leaves));
+        originals.push(bytes);
+    }
+    assert!(originals.len() >= 10, "only {} messages", originals.len());
+    let before = python_leaves("edit-before", &originals);
+    let after = python_leaves("edit-after", &removed);
+    let mut compared = 0;
+    for ((before, after), (victim, our_leaves)) in before.iter().zip(&after).zip(&victims) {
+        if before.len() != *our_leaves {
+            // The parsers already disagree on the structure of the original (msg_37's empty
+            // parts between consecutive delimiters, which Python drops; message/delivery-status,
+            // which Python splits): nothing to learn about the edit there.
+            continue;
+        }
+        compared += 1;
+        // Python sees exactly one leaf fewer: the removed part (same payload as ours).
+        let gone = (0..before.len()).find(|&index| {
+            let mut expected = before.clone();
+            expected.remove(index);
+            &expected == after
+        });
+        let gone = gone.unwrap_or_else(|| panic!("before {before:?}\nafter {after:?}"));
+        assert_eq!(&before[gone].1, victim);
+    }
+    assert!(compared >= 8, "only {compared} removals compared");
+
+    // Replacing the first text leaf: Python decodes the new text, the rest is unchanged.
+    let mut edited = Vec::new();
+    let mut originals = Vec::new();
+    let mut targets = Vec::new();
+    for (_, bytes) in corpus() {
+        let parsed = Message::parse(&bytes).unwrap();
+        let leaves: Vec<&TreePart<'_>> = parsed
+            .parts()
+            .filter(|part| part.children().is_empty() && part.message().is_none())
+            .collect();
+        let Some(target) = leaves.iter().position(|part| part.content_type().is_text()) else {
+            continue;
+        };
+        let mut editor = Editor::new(&parsed);
+        editor
+            .replace_text(leaves[target], "\u{e9}dit\u{e9}\n")
+            .unwrap();
+        edited.push(editor.to_bytes());
+        originals.push(bytes.clone());
+        targets.push((
+            target,
+            parsed.header().has_bare_lf(),
+            leaves.len(),
+            leaves[target].decoded().into_owned(),
+        ));
+    }
+    let before = python_leaves("replace-before", &originals);
+    let after = python_leaves("replace-after", &edited);
+    let mut compared = 0;
+    for ((before, after), (target, bare_lf, our_leaves, our_payload)) in
+        before.iter().zip(&after).zip(&targets)
+    {
+        if before.len() != *our_leaves || before[*target].1 != *our_payload {
+            // Python reads the original differently (RFC 5322 A.6.3's obsolete `From  :` ends
+            // its header section; msg_37's empty parts): the edit is not what differs.
+            continue;
+        }
+        compared += 1;
+        assert_eq!(before.len(), after.len());
+        for (index, (old, new)) in before.iter().zip(after).enumerate() {
+            if index == *target {
+                let expected: &[u8] = if *bare_lf {
+                    "\u{e9}dit\u{e9}\n".as_bytes()
+                } else {
+                    "\u{e9}dit\u{e9}\r\n".as_bytes()
+                };
+                assert_eq!(new.1, expected);
+            } else {
+                assert_eq!(old, new);
+            }
+        }
+    }
+    assert!(compared >= 30, "only {compared} replacements compared");
 }

@@ -265,7 +265,11 @@ fn is_short_line_ascii(canonical: &[u8]) -> bool {
 /// Chooses and applies the transfer encoding of text: 7bit when it already is short-lined
 /// ASCII, else the shorter of quoted-printable and base64 (quoted-printable on a tie).
 pub(crate) fn encode_text(text: &str) -> (Encoding, Vec<u8>) {
-    let canonical = normalize_line_ends(text.as_bytes());
+    encode_text_octets(normalize_line_ends(text.as_bytes()))
+}
+
+/// [`encode_text`] for text whose line ends are already what they should be.
+pub(crate) fn encode_text_octets(canonical: Vec<u8>) -> (Encoding, Vec<u8>) {
     if is_short_line_ascii(&canonical) {
         return (Encoding::SevenBit, canonical);
     }

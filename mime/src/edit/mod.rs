@@ -39,7 +39,7 @@ use std::ops::Range;
 
 use thiserror::Error;
 
-use crate::build::part::{encode_part, encode_text, Encoding};
+use crate::build::part::{encode_part, encode_text_octets, Encoding};
 use crate::build::{BuildError, Part, Randomness};
 use crate::encode::base64_body::encode_base64_lines;
 use crate::encode::field::{is_valid_field_name, write_with_parameters, ParameterStyle};
@@ -452,14 +452,17 @@ impl<'m, 'a> Editor<'m, 'a> {
         if !part.children().is_empty() || part.message().is_some() {
             return Err(EditError::NotLeaf);
         }
-        let (mut encoding, mut body) = encode_text(text);
+        // The text takes the message's line ends: in a bare-LF message, base64 must hold LF
+        // too, or the part would decode with a different convention than the rest.
+        let mut octets = crate::build::normalize_line_ends(text.as_bytes());
+        if self.bare_lf {
+            octets = crlf_to_lf(&octets);
+        }
+        let (mut encoding, mut body) = encode_text_octets(octets.clone());
         if collides(&body, &Self::enclosing_boundaries(&chain)) {
             encoding = Encoding::Base64;
             body = Vec::new();
-            encode_base64_lines(
-                &crate::build::normalize_line_ends(text.as_bytes()),
-                &mut body,
-            );
+            encode_base64_lines(&octets, &mut body);
         }
         let content_type = part.content_type();
         let essence = content_type.essence();

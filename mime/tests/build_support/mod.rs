@@ -147,3 +147,72 @@ pub fn python3_available() -> bool {
     }
     ok
 }
+
+/// How Python's `email` package sees each message: the (content type, decoded payload) of
+/// every leaf in walk order. One python3 process for all messages; `label` keeps concurrent
+/// callers' scratch folders apart.
+pub fn python_leaves(label: &str, messages: &[Vec<u8>]) -> Vec<Vec<(String, Vec<u8>)>> {
+    const SCRIPT: &str = r#"
+import base64, email, json, sys
+from email import policy
+out = []
+for path in sys.argv[1:]:
+    with open(path, "rb") as handle:
+        message = email.message_from_bytes(handle.read(), policy=policy.compat32)
+    leaves = []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True) or b""
+        leaves.append([part.get_content_type(), base64.b64encode(payload).decode()])
+    out.append(leaves)
+print(json.dumps(out))
+"#;
+    let dir = std::env::temp_dir().join(format!("mailwire-python-{label}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let paths: Vec<std::path::PathBuf> = messages
+        .iter()
+        .enumerate()
+        .map(|(index, bytes)| {
+            let path = dir.join(format!("{index}.eml"));
+            std::fs::write(&path, bytes).unwrap();
+            path
+        })
+        .collect();
+    let output = std::process::Command::new("timeout")
+        .arg("120")
+        .arg("python3")
+        .arg("-c")
+        .arg(SCRIPT)
+        .args(&paths)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        output.status.success(),
+        "python3 failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|leaves| {
+            leaves
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|leaf| {
+                    use base64::Engine as _;
+                    (
+                        leaf[0].as_str().unwrap().to_owned(),
+                        base64::engine::general_purpose::STANDARD
+                            .decode(leaf[1].as_str().unwrap())
+                            .unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
