@@ -438,6 +438,21 @@ fn invalid_input_is_refused_with_a_reason() {
     for (builder, expected) in cases {
         assert_eq!(builder.build(&mut random).unwrap_err(), expected);
     }
+    let mut many = base();
+    for n in 0..1000 {
+        many = many.field(format!("X-Field-{n}"), "x");
+    }
+    assert_eq!(
+        many.build(&mut random).unwrap_err(),
+        BuildError::HeaderTooLarge
+    );
+    assert_eq!(
+        base()
+            .subject("s ".repeat(600_000))
+            .build(&mut random)
+            .unwrap_err(),
+        BuildError::HeaderTooLarge
+    );
     let mut deep = Part::text("leaf");
     for _ in 0..40 {
         deep = Part::multipart("mixed", vec![deep]);

@@ -130,6 +130,10 @@ pub enum BuildError {
     /// A forwarded message holds NUL or a line over 998 octets.
     #[error("forwarded message cannot be sent with an identity encoding")]
     UnencodableMessage,
+    /// A header section would pass the parser's default limits
+    /// ([`crate::header::HeaderLimits::DEFAULT`]: 1000 fields, 1 MiB).
+    #[error("header section too large")]
+    HeaderTooLarge,
     /// Both an explicit body and text/HTML/attachments were given.
     #[error("explicit body conflicts with text, html or attachments")]
     BodyConflict,
@@ -568,6 +572,14 @@ impl MessageBuilder {
         let tree = self.body_tree()?;
         let mut content = Vec::new();
         part::encode_part(&tree, random, 0, &mut content)?;
+        // The message's header section is its own fields plus the root part's MIME fields.
+        let root_fields = content
+            .windows(4)
+            .position(|window| window == b"\r\n\r\n")
+            .map_or(0, |at| at + 2);
+        let mut section = header.clone();
+        section.extend_from_slice(content.get(..root_fields).unwrap_or_default());
+        part::check_header_section(&section)?;
         if matches!(tree.body(), Body::Multipart(_)) {
             content.extend_from_slice(b"\r\n");
         }

@@ -8,7 +8,7 @@ use crate::encode::fold::ENCODED_WORD_LINE_LIMIT;
 use crate::encode::fold::{write_unstructured, FieldWriter, HARD_LINE_LIMIT, SOFT_LINE_LIMIT};
 use crate::encode::param::{encode_parameter, is_valid_parameter_name};
 use crate::encode::quoted_printable::{encode_quoted_printable, QpLineBreaks};
-use crate::header::ParameterLimits;
+use crate::header::{HeaderLimits, ParameterLimits};
 
 use super::address::message_id;
 use super::boundary::choose_boundary;
@@ -341,6 +341,7 @@ pub(crate) fn encode_part(
     if depth > MAX_PART_DEPTH {
         return Err(BuildError::TooDeep);
     }
+    let header_start = out.len();
     let media_type = part.media_type.to_ascii_lowercase();
     if !is_valid_media_value(&media_type) || !media_type.contains('/') {
         return Err(BuildError::InvalidMediaType);
@@ -481,9 +482,25 @@ pub(crate) fn encode_part(
         write_unstructured(&mut writer, value);
         out.extend_from_slice(&writer.finish());
     }
+    check_header_section(out.get(header_start..).unwrap_or_default())?;
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(&body);
     Ok(())
+}
+
+/// Refuses a header section that readers with the parser's default limits would refuse
+/// ([`HeaderLimits::DEFAULT`]: at most 1000 fields and 1 MiB).
+pub(crate) fn check_header_section(section: &[u8]) -> Result<(), BuildError> {
+    let limits = HeaderLimits::DEFAULT;
+    let fields = section
+        .split(|&b| b == b'\n')
+        .filter(|line| matches!(line.first(), Some(first) if *first != b' ' && *first != b'\t'))
+        .count();
+    if fields > limits.max_fields || section.len() > limits.max_header_bytes {
+        Err(BuildError::HeaderTooLarge)
+    } else {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
