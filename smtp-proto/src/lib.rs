@@ -7,4 +7,6 @@ pub mod client;
 pub mod codec;
 pub mod error;
 pub mod server;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 pub mod types;

@@ -94,7 +94,8 @@ pub enum ProtocolError {
     #[error("sasl challenge is not valid base64")]
     MalformedChallenge,
     /// The server sent bytes after its 220 reply to STARTTLS, before the TLS handshake
-    /// (a response injection attempt); they were discarded.
+    /// (a response injection attempt); they were discarded. Reported once the handshake
+    /// is done (or the session closed), with the total.
     #[error("{octets} octets after the starttls reply were discarded")]
     DataAfterStartTls {
         /// How many octets were discarded.

@@ -250,6 +250,8 @@ pub struct Client {
     timer: Option<Timer>,
     /// Bumped whenever a reply arrives or the body makes progress; restarts the timer.
     progress: u64,
+    /// Octets that arrived after the 220 to STARTTLS, before the handshake.
+    discarded_after_starttls: usize,
 }
 
 impl Client {
@@ -281,6 +283,7 @@ impl Client {
             clock: now,
             timer: None,
             progress: 0,
+            discarded_after_starttls: 0,
         };
         client.sync_timer(Some(now));
         client
@@ -1392,6 +1395,7 @@ impl Client {
         if self.phase == Phase::Closed {
             return;
         }
+        self.report_discarded();
         self.end_transaction_on_close(None);
         self.phase = Phase::Closed;
         self.auth = None;
@@ -1457,7 +1461,7 @@ impl Session for Client {
         match self.phase {
             Phase::Closed => return,
             Phase::TlsHandshake => {
-                self.discard_after_starttls(input.len());
+                self.discarded_after_starttls += input.len();
                 return;
             }
             _ => {}
@@ -1478,6 +1482,10 @@ impl Session for Client {
                 Ok(Some((reply, consumed))) => {
                     self.input.advance(consumed.min(self.input.len()));
                     self.on_reply(reply);
+                    // What this reply lets go leaves before the next reply is read, so
+                    // the session is the same however the input was cut.
+                    self.flush_deferred();
+                    self.pump();
                 }
                 Ok(None) => break,
                 Err(error) => {
@@ -1487,9 +1495,8 @@ impl Session for Client {
             }
         }
         if self.phase == Phase::TlsHandshake && !self.input.is_empty() {
-            let octets = self.input.len();
+            self.discarded_after_starttls += self.input.len();
             self.input.clear();
-            self.discard_after_starttls(octets);
         }
         self.flush_deferred();
         self.pump();
@@ -1536,6 +1543,7 @@ impl Session for Client {
         if self.phase != Phase::TlsHandshake {
             return;
         }
+        self.report_discarded();
         // RFC 3207 §4.2: forget everything learned before the handshake.
         self.tls = true;
         self.capabilities = None;
@@ -1571,7 +1579,10 @@ impl Session for Client {
 }
 
 impl Client {
-    fn discard_after_starttls(&mut self, octets: usize) {
+    /// Reports, once the STARTTLS wait is over, what arrived after the 220 (counted
+    /// over every input, so the report does not depend on how the input was cut).
+    fn report_discarded(&mut self) {
+        let octets = std::mem::take(&mut self.discarded_after_starttls);
         if octets > 0 {
             self.protocol_error(ProtocolError::DataAfterStartTls { octets });
         }

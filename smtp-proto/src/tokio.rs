@@ -1,0 +1,30 @@
+//! tokio adapters (feature `tokio`): the generic driver of `mailwire-core`, and helpers
+//! to run the client machine over TCP.
+//!
+//! TLS stays in the transport: after [`Next::StartTls`], take the stream and the
+//! machine back with [`Driver::into_parts`], run the handshake (for example with
+//! tokio-rustls), call [`Session::handle_tls_established`](mailwire_core::Session) and
+//! build a new driver over the encrypted stream. The `smtp-send` example shows it.
+
+use std::io;
+
+use ::tokio::net::{TcpStream, ToSocketAddrs};
+
+pub use mailwire_core::tokio::{Driver, Next, DEFAULT_READ_BUFFER};
+
+use crate::client::{Client, ClientConfig};
+
+/// A client machine driven over a stream.
+pub type ClientDriver<S> = Driver<S, Client>;
+
+/// Connects to `address` over TCP and drives a new client machine on the connection
+/// (the machine's clock starts now; it waits for the greeting).
+pub async fn connect(
+    address: impl ToSocketAddrs,
+    config: ClientConfig,
+) -> io::Result<ClientDriver<TcpStream>> {
+    let stream = TcpStream::connect(address).await?;
+    stream.set_nodelay(true)?;
+    let client = Client::new(config, ::tokio::time::Instant::now().into_std());
+    Ok(Driver::new(stream, client))
+}
