@@ -8,8 +8,8 @@
 //! ```
 //!
 //! The file is sent as it is, except that bare LF line ends become CRLF (the canonical
-//! form both DATA and BDAT need). STARTTLS needs `--ca` (the PEM certificate, or CA,
-//! that signs the server's certificate). With `--auth` the client uses PLAIN, or LOGIN
+//! form both DATA and BDAT need). STARTTLS needs `--ca`: PEM certificates that either
+//! sign the server's certificate or are the server's (self-signed) certificate itself. With `--auth` the client uses PLAIN, or LOGIN
 //! when PLAIN is not offered. The exit status is 0 when the server accepted the message
 //! for at least one recipient.
 
@@ -121,22 +121,113 @@ fn describe(reply: &Reply<'_>) -> String {
     text
 }
 
+/// Accepts what the roots in `--ca` sign (full WebPKI checks), or a server certificate
+/// that is byte for byte one of the `--ca` certificates: a self-signed certificate made
+/// with `openssl req -x509` is marked as a CA, which WebPKI refuses as a server's own
+/// certificate, yet pinning it exactly is as strong an identity check.
+#[derive(Debug)]
+struct PinnedOrSigned {
+    signed: Arc<rustls::client::WebPkiServerVerifier>,
+    pinned: Vec<rustls::pki_types::CertificateDer<'static>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for PinnedOrSigned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        match self.signed.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Ok(verified) => Ok(verified),
+            Err(_)
+                if self
+                    .pinned
+                    .iter()
+                    .any(|c| c.as_ref() == end_entity.as_ref()) =>
+            {
+                Ok(rustls::client::danger::ServerCertVerified::assertion())
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
 fn tls_connector(ca: &str) -> Result<tokio_rustls::TlsConnector, String> {
     let pem = std::fs::read(ca).map_err(|e| format!("cannot read {ca}: {e}"))?;
     let mut roots = rustls::RootCertStore::empty();
+    let mut pinned = Vec::new();
     for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
         let cert = cert.map_err(|e| format!("bad certificate in {ca}: {e}"))?;
         roots
-            .add(cert)
+            .add(cert.clone())
             .map_err(|e| format!("unusable certificate in {ca}: {e}"))?;
+        pinned.push(cert);
     }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    if pinned.is_empty() {
+        return Err(format!("no certificate in {ca}"));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let signed = rustls::client::WebPkiServerVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .map_err(|e| format!("certificates in {ca}: {e}"))?;
+    let verifier = PinnedOrSigned {
+        signed,
+        pinned,
+        provider: provider.clone(),
+    };
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 

@@ -701,6 +701,120 @@ mod interop {
         );
     }
 
+    #[test]
+    fn smtp_send_example_starttls_auth_against_aiosmtpd() {
+        if !aiosmtpd_present() || !peer_present("openssl", Command::new("openssl").arg("version")) {
+            return;
+        }
+        let Some(example) = example_binary() else {
+            eprintln!("SKIPPED: the smtp-send example is not built (cargo build --features tokio --example smtp-send)");
+            return;
+        };
+        let dir = ScratchDir::new("smtp-send-tls");
+        // A certificate as PEERS.md makes them: self-signed and marked as a CA, which the
+        // example accepts because it is exactly the one given with --ca.
+        let cert = dir.path().join("cert.pem");
+        let key = dir.path().join("key.pem");
+        let made = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .args(["-subj", "/CN=localhost"])
+            .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (cert, key) = (
+            cert.to_string_lossy().into_owned(),
+            key.to_string_lossy().into_owned(),
+        );
+        let (_server, port) = start_recorder(
+            dir.path(),
+            &[
+                "--tls-cert",
+                &cert,
+                "--tls-key",
+                &key,
+                "--auth",
+                "alice:wonderland",
+            ],
+        );
+        let message = dir.path().join("message.eml");
+        std::fs::write(&message, "Subject: tls example\n\nover tls\n").unwrap();
+        let output = Command::new("timeout")
+            .arg("60")
+            .arg(&example)
+            .args([
+                "--server",
+                &format!("127.0.0.1:{port}"),
+                "--starttls",
+                "--ca",
+                &cert,
+            ])
+            .args(["--tls-name", "localhost", "--auth", "alice:wonderland"])
+            .args(["--from", "alice@client.test", "--to", "bob@mx.test"])
+            .arg(&message)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(stdout.contains("tls active"), "{stdout}");
+        assert!(stdout.contains("authenticated"), "{stdout}");
+        assert!(stdout.contains("bob@mx.test: accepted (250"), "{stdout}");
+        let record = &recorded(dir.path(), 1)[0];
+        assert_eq!(record["tls"], true);
+        assert_eq!(record["authenticated"], true);
+        assert_eq!(
+            content_of(record),
+            b"Subject: tls example\r\n\r\nover tls\r\n"
+        );
+
+        // A certificate the server does not have: the handshake is refused.
+        let other = dir.path().join("other.pem");
+        let made = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .args(["-subj", "/CN=localhost", "-keyout"])
+            .arg(dir.path().join("other-key.pem"))
+            .arg("-out")
+            .arg(&other)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let output = Command::new("timeout")
+            .arg("60")
+            .arg(&example)
+            .args([
+                "--server",
+                &format!("127.0.0.1:{port}"),
+                "--starttls",
+                "--ca",
+            ])
+            .arg(&other)
+            .args(["--from", "alice@client.test", "--to", "bob@mx.test"])
+            .arg(&message)
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("tls handshake"),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(recorded(dir.path(), 1).len(), 1, "nothing more arrived");
+    }
+
     /// The example binary next to this test's binary, if cargo built it (`cargo test`
     /// builds examples, named `smtp-send` or `smtp-send-<hash>`): the newest one.
     fn example_binary() -> Option<std::path::PathBuf> {
