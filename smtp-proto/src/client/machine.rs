@@ -1229,7 +1229,7 @@ impl Client {
                 None,
             );
         } else {
-            self.report_delivery(&reply);
+            self.report_delivery(&reply, false);
             self.end_transaction(failed(FailureStage::DataCommand, code), Some(reply));
         }
     }
@@ -1253,21 +1253,21 @@ impl Client {
         transaction.held_chunk = None;
         self.purge_outgoing(tx);
         self.queue_rset();
-        self.report_delivery(&reply);
+        self.report_delivery(&reply, false);
         self.end_transaction(failed(FailureStage::Content, code), Some(reply));
     }
 
     fn on_final(&mut self, slot: usize, reply: Reply<'static>) {
         let flavor = self.config.flavor;
         let code = reply.code();
-        if !(code.is_positive() || code.is_transient_failure() || code.is_permanent_failure()) {
+        if code.is_intermediate() {
             self.protocol_error(ProtocolError::UnexpectedCode {
                 verb: Verb::Data,
                 code,
             });
         }
         if flavor == Flavor::Smtp {
-            self.report_delivery(&reply);
+            self.report_delivery(&reply, code.is_positive());
             let outcome = match &self.transaction {
                 Some(t) if code.is_positive() => TransactionOutcome::Accepted {
                     recipients: t.accepted().count(),
@@ -1328,11 +1328,21 @@ impl Client {
 
     /// A [`RecipientStage::Delivery`] result, from one reply, for every recipient
     /// accepted at RCPT.
-    fn report_delivery(&mut self, reply: &Reply<'static>) {
+    ///
+    /// `delivered` tells whether the reply took the message; a failure is deferred when
+    /// the code is 4yz and rejected otherwise (also for a code the command does not
+    /// allow, such as 250 to DATA).
+    fn report_delivery(&mut self, reply: &Reply<'static>, delivered: bool) {
         let Some(transaction) = &self.transaction else {
             return;
         };
-        let status = RecipientStatus::from_code(reply.code());
+        let status = if delivered {
+            RecipientStatus::Accepted
+        } else if reply.code().is_transient_failure() {
+            RecipientStatus::Deferred
+        } else {
+            RecipientStatus::Rejected
+        };
         for index in transaction.accepted() {
             if let Some(slot) = transaction.recipients.get(index) {
                 self.events

@@ -1261,3 +1261,38 @@ fn split_input_gives_the_same_session() {
         "byte by byte"
     );
 }
+
+#[test]
+fn data_answered_with_a_wrong_code_is_a_failure() {
+    let mut h = Harness::ready(&["PIPELINING"]);
+    h.client.start_mail(envelope(&["bob@mx.test"])).unwrap();
+    h.client.send_body(&b"never sent"[..]).unwrap();
+    let _ = h.sent();
+    h.server(b"250 ok\r\n250 ok\r\n250 what?\r\n");
+    assert_eq!(
+        h.sent(),
+        "RSET\r\n",
+        "no content after a reply that is not 354"
+    );
+    let events = h.events();
+    assert!(
+        events.contains(&ClientEvent::ProtocolError(ProtocolError::UnexpectedCode {
+            verb: Verb::Data,
+            code: crate::types::ReplyCode::OK
+        }))
+    );
+    assert_eq!(
+        recipient_results(&events),
+        vec![
+            (0, RecipientStage::Rcpt, RecipientStatus::Accepted, 250),
+            (0, RecipientStage::Delivery, RecipientStatus::Rejected, 250),
+        ]
+    );
+    assert_eq!(
+        report(&events).outcome,
+        TransactionOutcome::Failed {
+            stage: FailureStage::DataCommand,
+            temporary: false
+        }
+    );
+}
