@@ -296,3 +296,42 @@ fn auth_lines_may_exceed_the_command_limit() {
     };
     assert_eq!(response.expose().len(), 3000);
 }
+
+#[test]
+fn a_sasl_answer_sent_early_is_framed_under_the_auth_limit() {
+    // The client sends its answer before the challenge left (it guessed it): the line is
+    // longer than a command line may be, but within the AUTH line limit. It must be
+    // read as the answer once the application challenges, whatever arrived when.
+    let config = || {
+        config()
+            .auth_mechanisms([Mechanism::CRAM_MD5])
+            .plaintext_auth_without_tls(true)
+            .max_line_length(64)
+            .max_auth_line_length(512)
+            .build()
+            .unwrap()
+    };
+    let answer = b64(&"r".repeat(150));
+    for together in [true, false] {
+        let mut h = Harness::greeted(config());
+        h.send("EHLO c.test\r\nAUTH CRAM-MD5\r\n");
+        if together {
+            h.send(format!("{answer}\r\n"));
+        }
+        let events = h.events();
+        let Some(ServerEvent::SaslStart { id, .. }) = events.last() else {
+            panic!("{events:?}")
+        };
+        h.server
+            .sasl_challenge(*id, b"<1896.697170952@mx.test>")
+            .unwrap();
+        if !together {
+            h.send(format!("{answer}\r\n"));
+        }
+        let events = h.events();
+        let [ServerEvent::SaslResponse { response, .. }] = &events[..] else {
+            panic!("together={together}: {events:?}")
+        };
+        assert_eq!(response.expose().len(), 150);
+    }
+}

@@ -590,6 +590,14 @@ impl ServerSession {
         if self.phase != Phase::Open && self.phase != Phase::Refused {
             return false;
         }
+        // While the application decides a generic SASL step, the next line may be the
+        // answer to a challenge (framed under the AUTH line limit) or a command: it is
+        // not even framed before the decision.
+        if self.auth.as_ref().is_some_and(|exchange| {
+            exchange.is_generic() && matches!(exchange.stage, AuthStage::Application)
+        }) {
+            return false;
+        }
         let line = match self.stalled.take() {
             Some(line) => line,
             None => match self.input.next_line() {
