@@ -14,7 +14,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{free_port, peer_available, KillOnDrop, TempDir};
+use common::{example_binary, free_port, peer_available, KillOnDrop, TempDir};
 use mailwire_lmtp::client::{client_config, DecidedBy, MailEnvelope, RecipientStatus};
 use mailwire_lmtp::tokio::LmtpClient;
 use mailwire_lmtp::types::{Host, Mailbox};
@@ -151,22 +151,6 @@ async fn our_client_gets_one_250_per_recipient_from_smtp_sink() {
         .unwrap()
         .replace("\r\n", "\n");
     assert!(first.ends_with(&format!("{expected}\n")), "{first}");
-}
-
-/// The `lmtp-deliver` binary that `cargo test` built beside this test, if any.
-fn example_binary() -> Option<std::path::PathBuf> {
-    let test = std::env::current_exe().ok()?;
-    let examples = test.parent()?.parent()?.join("examples");
-    std::fs::read_dir(examples)
-        .ok()?
-        .filter_map(Result::ok)
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            (name == "lmtp-deliver" || name.starts_with("lmtp_deliver-")) && !name.contains('.')
-        })
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .max()
-        .map(|(_, path)| path)
 }
 
 #[test]

@@ -289,3 +289,52 @@ async fn a_refused_greeting_is_an_error() {
     }
     assert_eq!(script.await.unwrap(), b"QUIT\r\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lmtp_deliver_example_over_a_unix_socket() {
+    let Some(example) = common::example_binary() else {
+        common::skip_or_fail("the lmtp-deliver example is not built (cargo test builds it)");
+        return;
+    };
+    let dir = TempDir::new("example-unix");
+    let path = dir.0.join("lmtp.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    let config = LmtpServerConfig::builder("foo.test").build().unwrap();
+    let (agent, log) = agent(false, None);
+    let server = tokio::spawn(async move {
+        let driver = accept_unix(&listener, &config).await.unwrap();
+        let (stream, machine) = driver.into_parts();
+        let driver = mailwire_lmtp::tokio::Driver::new(Box::new(stream) as Box<dyn Io>, machine);
+        serve(driver, &agent, None).await;
+    });
+    let file = dir.0.join("message.eml");
+    std::fs::write(&file, "Subject: example\n\nbody\n").unwrap();
+    let output = tokio::process::Command::new("timeout")
+        .arg("60")
+        .arg(&example)
+        .arg("--socket")
+        .arg(&path)
+        .args(["--from", "<>", "--to", "pat@foo.test"])
+        .args(["--to", "unknown@foo.test", "--to", "full-c@foo.test"])
+        .arg(&file)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // Not every recipient got it: exit status 1, one line per recipient.
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        stdout,
+        "<pat@foo.test> 250 2.0.0 <pat@foo.test> delivered\n\
+         <unknown@foo.test> 550 5.1.1 Recipient rejected\n\
+         <full-c@foo.test> 452 4.2.2 <full-c@foo.test> mailbox full\n"
+    );
+    let log = log.lock().unwrap();
+    assert_eq!(log[0].from, "<>");
+    assert_eq!(log[0].content, b"Subject: example\r\n\r\nbody\r\n");
+}

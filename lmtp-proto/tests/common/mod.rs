@@ -230,3 +230,19 @@ pub fn local_part(path: &ForwardPath<'_>) -> String {
         .map(|m| m.local_part().unquoted().into_owned())
         .unwrap_or_default()
 }
+
+/// The `lmtp-deliver` binary that `cargo test` built beside this test, if any.
+pub fn example_binary() -> Option<std::path::PathBuf> {
+    let test = std::env::current_exe().ok()?;
+    let examples = test.parent()?.parent()?.join("examples");
+    std::fs::read_dir(examples)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name == "lmtp-deliver" || name.starts_with("lmtp_deliver-")) && !name.contains('.')
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .max()
+        .map(|(_, path)| path)
+}
