@@ -76,8 +76,11 @@ impl<'a> MailboxName<'a> {
                 },
             };
         }
-        let printable = bytes.iter().all(|byte| (0x20..0x7f).contains(byte));
-        if printable && memchr::memchr(b'&', &bytes).is_none() {
+        // One pass: printable ASCII without '&' stands for itself.
+        let plain = bytes
+            .iter()
+            .all(|&byte| (0x20..0x7f).contains(&byte) && byte != b'&');
+        if plain {
             // Plain ASCII stands for itself: no copy.
             return match bytes {
                 Cow::Borrowed(slice) => match std::str::from_utf8(slice) {

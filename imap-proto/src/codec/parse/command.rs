@@ -349,15 +349,25 @@ fn create<'a>(p: &mut Parser<'a, '_>) -> PResult<CommandBody<'a>> {
 pub(crate) fn list_attribute<'a>(p: &mut Parser<'a, '_>) -> PResult<ListAttribute<'a>> {
     p.byte(b'\\', "mailbox attribute")?;
     let atom = p.atom()?;
-    for (name, attribute) in ListAttribute::KNOWN.iter() {
-        if name
-            .get(1..)
-            .is_some_and(|known| known.eq_ignore_ascii_case(atom.as_str()))
-        {
-            return Ok(attribute.clone());
-        }
-    }
-    Ok(ListAttribute::Extension(atom))
+    Ok(match Upper::new(atom.as_str().as_bytes()).as_bytes() {
+        b"NOINFERIORS" => ListAttribute::NoInferiors,
+        b"NOSELECT" => ListAttribute::NoSelect,
+        b"MARKED" => ListAttribute::Marked,
+        b"UNMARKED" => ListAttribute::Unmarked,
+        b"NONEXISTENT" => ListAttribute::NonExistent,
+        b"SUBSCRIBED" => ListAttribute::Subscribed,
+        b"REMOTE" => ListAttribute::Remote,
+        b"HASCHILDREN" => ListAttribute::HasChildren,
+        b"HASNOCHILDREN" => ListAttribute::HasNoChildren,
+        b"ALL" => ListAttribute::All,
+        b"ARCHIVE" => ListAttribute::Archive,
+        b"DRAFTS" => ListAttribute::Drafts,
+        b"FLAGGED" => ListAttribute::Flagged,
+        b"JUNK" => ListAttribute::Junk,
+        b"SENT" => ListAttribute::Sent,
+        b"TRASH" => ListAttribute::Trash,
+        _ => ListAttribute::Extension(atom),
+    })
 }
 
 fn list_option_extension<'a>(

@@ -312,15 +312,40 @@ impl<'a, 'o> Parser<'a, 'o> {
 
     // ----- numbers -----
 
+    /// Reads digits and their value in one pass.
     fn digits_value(&mut self) -> PResult<(u64, usize)> {
         let start = self.pos;
-        let digits = self.take_while1(|byte| byte.is_ascii_digit(), "number")?;
-        match parse_digits(digits) {
-            Some(value) => Ok((value, start)),
-            None => Err(Stop::Invalid(DecodeError::NumberOutOfRange {
-                offset: start,
-            })),
+        let rest = self.input.get(start..).unwrap_or_default();
+        let mut value: u64 = 0;
+        let mut overflow = false;
+        let mut length = 0;
+        for &byte in rest {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            match value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(digit)))
+            {
+                Some(next) => value = next,
+                None => overflow = true,
+            }
+            length += 1;
         }
+        if length == rest.len() {
+            return Err(Stop::Incomplete);
+        }
+        if length == 0 {
+            return self.fail("number");
+        }
+        self.pos += length;
+        if overflow {
+            return Err(Stop::Invalid(DecodeError::NumberOutOfRange {
+                offset: start,
+            }));
+        }
+        Ok((value, start))
     }
 
     /// `number`: 32-bit unsigned.
