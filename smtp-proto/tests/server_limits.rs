@@ -242,3 +242,16 @@ fn timeouts_are_configurable() {
     assert!(!h.output().contains("421"));
     assert_eq!(h.transport(), Transport::Open);
 }
+
+#[test]
+fn the_pending_input_limit_counts_only_input_held_for_the_application() {
+    let mut h = Harness::greeted(config().max_pending_input(100).build().unwrap());
+    h.send("EHLO c.test\r\n");
+    h.output();
+    // A long partial line while nothing is owed is bounded by the line limit alone.
+    let long = format!("NOOP {}", "x".repeat(500));
+    h.send(&long);
+    assert_eq!(h.transport(), Transport::Open);
+    h.send("\r\n");
+    assert_eq!(h.output(), "250 2.0.0 OK\r\n");
+}

@@ -551,7 +551,10 @@ impl ServerSession {
                 _ => 0,
             };
             let held = self.input.len() + stalled;
-            if held > self.config.max_pending_input {
+            // Only input held back for the application counts: a partial line is bounded
+            // by the line limits already.
+            let waiting = !self.decisions.is_empty() || self.stalled.is_some();
+            if waiting && held > self.config.max_pending_input {
                 let text = format!("{} too much pipelined input", self.config.hostname);
                 let reply = self.canned(ReplyCode::SERVICE_NOT_AVAILABLE, (4, 7, 0), &text);
                 self.begin_close(CloseReason::TooMuchPendingInput, Some(&reply));
