@@ -551,3 +551,46 @@ fn replies_that_arrived_before_the_connection_closed_are_kept() {
         .iter()
         .any(|e| matches!(e, ClientEvent::ConnectionLost)));
 }
+
+#[test]
+fn an_smtp_client_learns_it_reached_an_lmtp_server() {
+    use mailwire_lmtp::client::{Client, ClientConfig};
+    use mailwire_lmtp::server::LmtpServer;
+    // RFC 2033 §4.1: LHLO replaces HELO and EHLO so that a client speaking the wrong
+    // protocol is detected.
+    let now = std::time::Instant::now();
+    let mut client = Client::new(ClientConfig::new(pair::host("mta.test")), now);
+    let mut server = LmtpServer::new(server_config().build().unwrap(), now);
+    let mut client_wire = Vec::new();
+    let mut events = Vec::new();
+    for _ in 0..10 {
+        let mut bytes = Vec::new();
+        while client.poll_transmit(&mut bytes) > 0 {}
+        client_wire.extend_from_slice(&bytes);
+        server.handle_input(now, &bytes);
+        while server.poll_event().is_some() {}
+        let mut answer = Vec::new();
+        while server.poll_transmit(&mut answer) > 0 {}
+        client.handle_input(now, &answer);
+        if server.transport() == Transport::Closed {
+            client.handle_eof(now);
+        }
+        while let Some(event) = client.poll_event() {
+            events.push(event);
+        }
+    }
+    assert_eq!(
+        String::from_utf8(client_wire).unwrap(),
+        "EHLO mta.test\r\nHELO mta.test\r\nQUIT\r\n"
+    );
+    let refusal = events
+        .iter()
+        .find_map(|e| match e {
+            ClientEvent::HelloRefused { reply } => Some(reply.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(refusal.code(), ReplyCode::SYNTAX_ERROR);
+    assert_eq!(refusal.first_line(), "This is an LMTP server, use LHLO");
+    assert!(client.is_closed());
+}
