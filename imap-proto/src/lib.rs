@@ -4,6 +4,7 @@
 mod chars;
 pub mod codec;
 pub mod error;
+pub mod server;
 pub mod types;
 
 pub use error::{DecodeError, ValidationError};
