@@ -1,8 +1,8 @@
 //! Stateless decoding and encoding of IMAP commands and responses.
 //!
 //! Decoders take the bytes received so far and return
-//! [`Status::Complete`](mailwire_core::Status::Complete) with the value and the number
-//! of bytes it took, [`Status::Partial`](mailwire_core::Status::Partial) when more bytes
+//! [`Status::Complete`] with the value and the number
+//! of bytes it took, [`Status::Partial`] when more bytes
 //! are needed, or a [`DecodeError`]. Values borrow from the input.
 //!
 //! A synchronizing literal (`{n}`) makes the sender wait for a continuation request

@@ -22,7 +22,8 @@ enum Repr<'a> {
 }
 
 /// A mailbox name (or LIST pattern): Unicode text, or raw octets when the wire form was
-/// not valid; see the [module docs](self).
+/// not valid (modified UTF-7 under IMAP4rev1, UTF-8 under IMAP4rev2 or UTF8=ACCEPT; the
+/// codec converts both ways).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct MailboxName<'a>(Repr<'a>);
 
