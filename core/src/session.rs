@@ -24,7 +24,8 @@ pub enum Transport {
 /// 1. [`poll_transmit`](Session::poll_transmit) until it returns 0,
 /// 2. [`poll_timeout`](Session::poll_timeout) to (re)arm the single timer,
 /// 3. [`poll_event`](Session::poll_event) until it returns `None`,
-/// 4. [`transport`](Session::transport) to learn whether to upgrade or close.
+/// 4. [`transport`](Session::transport) to learn whether to upgrade or close, and
+///    [`wants_input`](Session::wants_input) to learn whether to read more.
 ///
 /// Decisions of the application (replies, acceptance of data, authentication outcomes)
 /// are protocol-specific methods on the concrete machine, correlated by ids carried in
@@ -62,4 +63,13 @@ pub trait Session {
     /// What the transport should do once pending output is flushed.
     #[must_use]
     fn transport(&self) -> Transport;
+
+    /// False while the machine holds as much unprocessed input as it is willing to (for
+    /// example while it waits for the application's decisions): the transport then stops
+    /// reading, so the peer is slowed down by TCP instead of the machine buffering
+    /// without bound. The default is to always take input.
+    #[must_use]
+    fn wants_input(&self) -> bool {
+        true
+    }
 }

@@ -83,6 +83,10 @@ pub enum Next<E> {
 /// Default size of the read buffer.
 pub const DEFAULT_READ_BUFFER: usize = 16 * 1024;
 
+/// While this much output waits for a peer that does not read, the driver stops reading
+/// from it too, so a peer that only sends cannot grow the output without bound.
+pub const MAX_PENDING_OUTPUT: usize = 256 * 1024;
+
 /// Drives one [`Session`] over one stream; see the [module docs](self).
 #[derive(Debug)]
 pub struct Driver<S, M> {
@@ -201,7 +205,15 @@ where
     /// whichever comes first. Writing and reading are polled together, so a peer that
     /// does not read while it sends cannot stall the session.
     async fn exchange(&mut self, deadline: Option<std::time::Instant>) -> io::Result<()> {
-        if self.peer_eof && deadline.is_none() && self.pending_output().is_empty() {
+        let reading = !self.peer_eof
+            && self.machine.wants_input()
+            && self.pending_output().len() < MAX_PENDING_OUTPUT;
+        if !reading && deadline.is_none() && self.pending_output().is_empty() {
+            if !self.peer_eof {
+                return Err(io::Error::other(
+                    "the session wants no input, has nothing to send and no timer armed",
+                ));
+            }
             // Nothing can happen any more: the peer is gone and no timer is armed.
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -221,7 +233,6 @@ where
             read_buffer,
             outgoing,
             written,
-            peer_eof,
             ..
         } = self;
         let pending = outgoing.get(*written..).unwrap_or_default();
@@ -231,7 +242,7 @@ where
                     return Poll::Ready(result.map(Happened::Wrote));
                 }
             }
-            if !*peer_eof {
+            if reading {
                 let mut buffer = ReadBuf::new(read_buffer);
                 if let Poll::Ready(result) = Pin::new(&mut *stream).poll_read(context, &mut buffer)
                 {
@@ -280,6 +291,7 @@ mod tests {
         closed: bool,
         deadline: Option<Instant>,
         fed: Vec<u8>,
+        paused: bool,
     }
 
     impl Session for Toy {
@@ -319,6 +331,9 @@ mod tests {
         }
         fn poll_event(&mut self) -> Option<String> {
             (!self.events.is_empty()).then(|| self.events.remove(0))
+        }
+        fn wants_input(&self) -> bool {
+            !self.paused
         }
         fn transport(&self) -> Transport {
             if self.closed {
@@ -374,6 +389,40 @@ mod tests {
             driver.next_event().await.unwrap(),
             Next::Event("EHLO".into())
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_machine_that_wants_no_input_is_not_fed() {
+        let (ours, mut theirs) = tokio::io::duplex(64);
+        let mut driver = Driver::new(ours, Toy::default());
+        theirs.write_all(b"NOOP\r\n").await.unwrap();
+        assert_eq!(
+            driver.next_event().await.unwrap(),
+            Next::Event("NOOP".into())
+        );
+        driver.machine_mut().paused = true;
+        theirs.write_all(b"HELP\r\n").await.unwrap();
+        // Nothing is read while paused: the 10 s timer is what ends the wait.
+        assert_eq!(driver.next_event().await.unwrap(), Next::Closed);
+        assert!(driver.machine().fed.is_empty());
+        let (mut stream, _) = driver.into_parts();
+        let mut unread = [0u8; 6];
+        stream.read_exact(&mut unread).await.unwrap();
+        assert_eq!(&unread, b"HELP\r\n");
+    }
+
+    #[tokio::test]
+    async fn paused_without_timer_is_an_error_not_a_hang() {
+        let (ours, _theirs) = tokio::io::duplex(64);
+        let mut driver = Driver::new(
+            ours,
+            Toy {
+                paused: true,
+                ..Toy::default()
+            },
+        );
+        let error = driver.next_event().await.unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::Other);
     }
 
     #[tokio::test]
