@@ -233,10 +233,9 @@ impl Notice<'_> {
             ],
             returned,
         );
-        if !out.ends_with(b"\r\n") {
-            out.extend_from_slice(b"\r\n");
-        }
-        out.extend_from_slice(b"--");
+        // The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1): the
+        // returned message keeps its own last line end.
+        out.extend_from_slice(b"\r\n--");
         out.extend_from_slice(boundary.as_bytes());
         out.extend_from_slice(b"--\r\n");
         out
@@ -260,9 +259,16 @@ impl Notice<'_> {
             for recipient in &failed {
                 let reason = recipient.last.as_ref().map_or_else(
                     || String::from("no reason recorded"),
-                    |d| match d.reply_code {
-                        Some(code) => format!("{code} {} {}", d.status, field_text(&d.text)),
-                        None => format!("{} {}", d.status, field_text(&d.text)),
+                    |d| {
+                        let said = match d.reply_code {
+                            Some(code) => format!("{code} {} {}", d.status, field_text(&d.text)),
+                            None => format!("{} {}", d.status, field_text(&d.text)),
+                        };
+                        if d.status.starts_with('4') {
+                            format!("delivery time expired, last attempt: {said}")
+                        } else {
+                            said
+                        }
                     },
                 );
                 let host = recipient

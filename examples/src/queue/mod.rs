@@ -646,8 +646,9 @@ impl Queue {
                                     attempts = recipient.attempts, "queue: deferred");
                             }
                             None => {
+                                // The last temporary status stays (RFC 3464 §2.3.3:
+                                // "failed" with a 4.x.x status is a give-up).
                                 let mut expired = diagnostic.clone();
-                                expired.status = String::from("4.4.7");
                                 if expired.reply_code.is_none() {
                                     expired.text =
                                         format!("delivery time expired: {}", diagnostic.text);
