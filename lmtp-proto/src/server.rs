@@ -661,4 +661,8 @@ impl Session for LmtpServer {
     fn transport(&self) -> Transport {
         self.inner.transport()
     }
+
+    fn wants_input(&self) -> bool {
+        self.inner.wants_input()
+    }
 }
