@@ -4,7 +4,9 @@
 //! - [`queue`]: the durable spool between the SMTP listeners and delivery, with its
 //!   retry schedule and runner.
 //! - [`bounce`]: delivery status notifications (RFC 3464) for the queue.
+//! - [`delivery`]: the LMTP hand-off, the delivery agent and the Maildir store.
 #![forbid(unsafe_code)]
 
 pub mod bounce;
+pub mod delivery;
 pub mod queue;
