@@ -5,6 +5,8 @@ mod chars;
 pub mod codec;
 pub mod error;
 pub mod server;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 pub mod types;
 
 pub use error::{DecodeError, ValidationError};
