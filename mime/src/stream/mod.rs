@@ -451,7 +451,7 @@ impl StreamParser {
                 }
             }
         };
-        let fields = entity_fields(&section, pending.in_digest, &self.limits, part_name)?;
+        let (fields, shape) = entity_fields(&section, pending.in_digest, &self.limits, part_name)?;
         let header_fields: Vec<(String, Vec<u8>)> = section
             .fields()
             .iter()
@@ -462,7 +462,7 @@ impl StreamParser {
         let Some(pending) = self.pending.take() else {
             return Ok(false);
         };
-        self.start_entity(pending, fields, header_fields)?;
+        self.start_entity(pending, fields, shape, header_fields)?;
         self.consume(body_offset);
         Ok(true)
     }
@@ -471,17 +471,18 @@ impl StreamParser {
         &mut self,
         pending: PendingHeader,
         fields: EntityFields<'static>,
+        shape: Shape,
         header_fields: Vec<(String, Vec<u8>)>,
     ) -> Result<(), ParseError> {
-        let path = pending.rule.resolve(&fields.shape);
-        let (kind, shape) = match &fields.shape {
+        let path = pending.rule.resolve(&shape);
+        let (kind, shape) = match shape {
             Shape::Leaf => (
                 OpenKind::Leaf(TransferDecoder::new(&fields.encoding)),
                 PartShape::Leaf,
             ),
             Shape::Multipart(boundary) => (
                 OpenKind::Multipart {
-                    boundary: boundary.as_bytes().to_vec(),
+                    boundary: boundary.into_bytes(),
                     parts: 0,
                     digest: fields.content_type.is("multipart", "digest"),
                     closed: false,

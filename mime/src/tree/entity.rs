@@ -25,7 +25,6 @@ pub(crate) struct EntityFields<'a> {
     pub(crate) has_content_type: bool,
     pub(crate) disposition: Option<ContentDisposition<'a>>,
     pub(crate) encoding: ContentTransferEncoding<'a>,
-    pub(crate) shape: Shape,
 }
 
 impl EntityFields<'_> {
@@ -36,7 +35,6 @@ impl EntityFields<'_> {
             has_content_type: self.has_content_type,
             disposition: self.disposition.map(ContentDisposition::into_owned),
             encoding: self.encoding.into_owned(),
-            shape: self.shape,
         }
     }
 }
@@ -88,7 +86,8 @@ fn limit_error(error: FieldError) -> Option<FieldError> {
     }
 }
 
-/// Reads Content-Type, Content-Disposition and Content-Transfer-Encoding.
+/// Reads Content-Type, Content-Disposition and Content-Transfer-Encoding, and says how
+/// the body is read.
 ///
 /// The first occurrence of each field counts. A missing Content-Type gives the
 /// default; a Content-Type that does not parse gives text/plain (RFC 2045 §5.2, also
@@ -103,7 +102,7 @@ pub(crate) fn entity_fields<'a>(
     in_digest: bool,
     limits: &Limits,
     part: impl Fn() -> String,
-) -> Result<EntityFields<'a>, ParseError> {
+) -> Result<(EntityFields<'a>, Shape), ParseError> {
     let parameters_error = |source| ParseError::Parameters {
         part: part(),
         source,
@@ -151,13 +150,15 @@ pub(crate) fn entity_fields<'a>(
     } else {
         Shape::Leaf
     };
-    Ok(EntityFields {
-        content_type,
-        has_content_type,
-        disposition,
-        encoding,
+    Ok((
+        EntityFields {
+            content_type,
+            has_content_type,
+            disposition,
+            encoding,
+        },
         shape,
-    })
+    ))
 }
 
 /// Counts an entity against the limits: `count` entities exist before it, it sits at

@@ -334,12 +334,39 @@ impl<'a> Part<'a> {
     /// The decoded body converted to UTF-8 from its charset (us-ascii when none is
     /// given; see [`crate::charset`] for unknown charsets). Meant for text parts.
     pub fn text(&self) -> Cow<'a, str> {
-        let label = self.charset().unwrap_or("us-ascii").as_bytes();
-        match self.decoded() {
-            Cow::Borrowed(bytes) => charset::decode(label, bytes),
-            Cow::Owned(bytes) => Cow::Owned(charset::decode_owned(label, bytes)),
+        let label = self.charset().unwrap_or("us-ascii");
+        let decoded = self.decoded();
+        // ASCII text in a charset that agrees with ASCII is already UTF-8: skip the
+        // charset lookup (the common case, and exactly what the lookup would give).
+        let ascii_based = ["us-ascii", "ascii", "utf-8", "utf8", "iso-8859-1", "latin1"]
+            .iter()
+            .any(|known| label.eq_ignore_ascii_case(known));
+        if ascii_based && decoded.is_ascii() {
+            return match decoded {
+                Cow::Borrowed(bytes) => std::str::from_utf8(bytes)
+                    .map_or_else(|_| charset::decode(label.as_bytes(), bytes), Cow::Borrowed),
+                Cow::Owned(bytes) => Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|error| {
+                    charset::decode_owned(label.as_bytes(), error.into_bytes())
+                })),
+            };
+        }
+        match decoded {
+            Cow::Borrowed(bytes) => charset::decode(label.as_bytes(), bytes),
+            Cow::Owned(bytes) => Cow::Owned(charset::decode_owned(label.as_bytes(), bytes)),
         }
     }
+}
+
+/// Bodies from this size on are searched for delimiters with a substring search.
+const LARGE_BODY: usize = 4096;
+
+/// Position of the first LF in `window` that `needle` (LF "--" boundary) starts at.
+fn next_line_with_prefix(window: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'\n', window).find(|&lf| {
+        window
+            .get(lf..)
+            .is_some_and(|rest| rest.starts_with(needle))
+    })
 }
 
 /// Line count as IMAP reports it: every LF, and a last line without one.
@@ -383,12 +410,12 @@ impl<'a> TreeParser<'a, '_> {
                 source,
             }
         })?;
-        let fields = entity_fields(&header, in_digest, self.limits, || {
+        let (fields, shape) = entity_fields(&header, in_digest, self.limits, || {
             rule.tentative().to_string()
         })?;
-        let path = rule.resolve(&fields.shape);
+        let path = rule.resolve(&shape);
         let body = (range.start + header.body_offset()).min(range.end)..range.end;
-        let kind = match &fields.shape {
+        let kind = match shape {
             Shape::Leaf => PartKind::Leaf,
             Shape::Message => {
                 let inner = self.entity(
@@ -423,7 +450,7 @@ impl<'a> TreeParser<'a, '_> {
                     });
                 }
                 PartKind::Multipart(Multipart {
-                    boundary: boundary.clone(),
+                    boundary,
                     preamble: split.preamble,
                     parts,
                     epilogue: split.epilogue,
@@ -453,12 +480,14 @@ impl<'a> TreeParser<'a, '_> {
     ) -> Split {
         let input = self.input;
         let max_padding = self.limits.max_transport_padding;
-        // Candidates are found with one fast search for LF "--" boundary; each is
-        // then checked as a whole line.
+        // Candidates are lines that start with "--" and the boundary. In a large body
+        // one substring search for LF "--" boundary finds them; in a small one,
+        // where setting that search up costs more than it saves, each line start is
+        // looked at. Either way each candidate is then checked as a whole line.
         let mut needle = Vec::with_capacity(boundary.len() + 3);
         needle.extend_from_slice(b"\n--");
         needle.extend_from_slice(boundary);
-        let finder = memchr::memmem::Finder::new(&needle);
+        let finder = (body.len() >= LARGE_BODY).then(|| memchr::memmem::Finder::new(&needle));
         // A line starting inside the body may end after it (its line break belongs
         // to an enclosing delimiter), so the search window reaches a needle past it.
         let window_end = body.end.saturating_add(needle.len()).min(input.len());
@@ -476,7 +505,11 @@ impl<'a> TreeParser<'a, '_> {
                 Some(start) => start,
                 None => {
                     let window = input.get(search_from..window_end).unwrap_or_default();
-                    match finder.find(window) {
+                    let found = match &finder {
+                        Some(finder) => finder.find(window),
+                        None => next_line_with_prefix(window, &needle),
+                    };
+                    match found {
                         Some(lf) => search_from + lf + 1,
                         None => break,
                     }
