@@ -5,8 +5,10 @@
 //!   retry schedule and runner.
 //! - [`bounce`]: delivery status notifications (RFC 3464) for the queue.
 //! - [`delivery`]: the LMTP hand-off, the delivery agent and the Maildir store.
+//! - [`dns`]: MX, address, PTR and TXT lookups through hickory.
 #![forbid(unsafe_code)]
 
 pub mod bounce;
 pub mod delivery;
+pub mod dns;
 pub mod queue;
