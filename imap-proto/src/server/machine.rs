@@ -572,6 +572,16 @@ impl Server {
         command_tag(self.input.buffered()).map(IntoOwned::into_owned)
     }
 
+    /// The tag of an over-long command, read within the line limit only, so that the
+    /// answer is the same whether the line end has arrived or not.
+    fn long_line_tag(&self) -> Option<Tag<'static>> {
+        let buffered = self.input.buffered();
+        let head = buffered
+            .get(..self.config.max_line_length.min(buffered.len()))
+            .unwrap_or_default();
+        command_tag(head).map(IntoOwned::into_owned)
+    }
+
     fn close_with(&mut self, reason: CloseReason) {
         if self.state == SessionState::Logout && self.transport == Transport::Closed {
             return;
@@ -637,7 +647,7 @@ impl Server {
         let Some(line_feed) = memchr::memchr(b'\n', rest) else {
             if rest.len() >= max_line {
                 // The line cannot end within the limit: answer now, drop it as it comes.
-                let tag = self.input_tag();
+                let tag = self.long_line_tag();
                 self.input.clear();
                 self.scan = Scan::default();
                 self.reading = Reading::SkipLine;
@@ -648,7 +658,7 @@ impl Server {
         };
         let line_end = start + line_feed + 1;
         if line_feed + 1 > max_line {
-            let tag = self.input_tag();
+            let tag = self.long_line_tag();
             self.input.consume(line_end);
             self.scan = Scan::default();
             self.protocol_error(tag.as_ref(), "Line too long");
