@@ -294,3 +294,49 @@ fn feeding_after_finish_is_refused() {
     let events: Vec<Event> = std::iter::from_fn(|| parser.poll_event()).collect();
     assert_eq!(events.last(), Some(&Event::End));
 }
+
+/// A message whose multipart bodies are large (the tree searches those with a
+/// substring search instead of line by line): boundary prefixes, nesting, padding,
+/// bare LF and a missing close delimiter, against the stream fed in pieces.
+#[test]
+fn large_bodies_agree_between_tree_and_stream() {
+    let filler: String = (0..80)
+        .map(|i| format!("--abcd filler line {i} --abc-not-a-delimiter\r\n"))
+        .collect();
+    let message = format!(
+        "Content-Type: multipart/mixed; boundary=abc\r\n\r\n{filler}\
+--abc \t\r\nContent-Type: multipart/alternative; boundary=abcdef\r\n\r\n{filler}\
+--abcdef\r\n\r\ninner one\r\n{filler}\
+--abcdef\nContent-Transfer-Encoding: base64\n\naGVsbG8=\n\
+--abcdef--\r\n{filler}\
+--abc\r\nContent-Type: multipart/mixed; boundary=never-closed\r\n\r\n\
+--never-closed\r\n\r\n{filler}\
+--abc--\r\nepilogue {filler}"
+    );
+    let input = message.as_bytes();
+    assert!(input.len() > 4 * 4096);
+    let tree = Message::parse(input).unwrap();
+    let paths: Vec<String> = tree.parts().map(|p| p.path().to_string()).collect();
+    assert_eq!(paths, ["", "1", "1.1", "1.2", "2", "2.1"]);
+    assert_eq!(
+        tree.part(&"1.2".parse_path()).unwrap().decoded().as_ref(),
+        b"hello"
+    );
+    let expected = tree_events(&tree);
+    assert_eq!(stream_events(input, &[]), expected);
+    let mut cuts = Cuts::new(7);
+    for count in [1, 3, 50, 500] {
+        let offsets = cuts.offsets(input.len(), count);
+        assert_eq!(stream_events(input, &offsets), expected, "cuts {offsets:?}");
+    }
+}
+
+trait ParsePath {
+    fn parse_path(&self) -> mailwire_mime::tree::PartPath;
+}
+
+impl ParsePath for str {
+    fn parse_path(&self) -> mailwire_mime::tree::PartPath {
+        mailwire_mime::tree::PartPath::parse(self).unwrap()
+    }
+}
