@@ -98,7 +98,7 @@ fn helo_and_ehlo_are_refused() {
     assert_eq!(lines[1], "500 5.5.1 This is an LMTP server, use LHLO");
     assert_eq!(lines[2], "500 5.5.1 This is an LMTP server, use LHLO");
     // Neither counted as a greeting.
-    assert_eq!(lines[3], "503 5.5.1 Send HELO/EHLO first");
+    assert_eq!(lines[3], "503 5.5.1 Send LHLO first");
     assert_eq!(lines[4], "250-foo.test");
     assert_eq!(lines.last(), Some(&"221 2.0.0 foo.test closing connection"));
     let hellos: Vec<_> = events

@@ -11,7 +11,8 @@
 mod harness;
 
 use harness::{body, config, decision_id, ids, Harness};
-use mailwire_smtp::server::{AbortReason, Flavor, HelloKind, ServerEvent};
+use mailwire_smtp::server::{AbortReason, Flavor, Greeting, HelloKind, ServerEvent};
+use mailwire_smtp::types::Mechanism;
 
 fn lmtp() -> Harness {
     Harness::greeted(config().flavor(Flavor::Lmtp).build().unwrap())
@@ -47,6 +48,58 @@ fn helo_and_ehlo_are_refused_lhlo_works() {
     assert_eq!(
         h.output(),
         "500 5.5.1 LHLO is an LMTP command, use EHLO\r\n"
+    );
+}
+
+#[test]
+fn sequence_and_refusal_replies_name_lhlo_and_lmtp() {
+    let mut h = Harness::greeted(
+        config()
+            .flavor(Flavor::Lmtp)
+            .starttls(true)
+            .auth_mechanisms([Mechanism::PLAIN])
+            .plaintext_auth_without_tls(true)
+            .build()
+            .unwrap(),
+    );
+    h.send("MAIL FROM:<a@b.test>\r\nSTARTTLS\r\nAUTH PLAIN\r\n");
+    assert_eq!(
+        h.lines(),
+        [
+            "503 5.5.1 Send LHLO first",
+            "503 5.5.1 Send LHLO first",
+            "503 5.5.1 Send LHLO first",
+        ]
+    );
+
+    let mut h = Harness::new(
+        config()
+            .flavor(Flavor::Lmtp)
+            .greeting(Greeting::Refuse("No LMTP service here".into()))
+            .build()
+            .unwrap(),
+    );
+    assert_eq!(h.output(), "554 mx.test No LMTP service here\r\n");
+    h.send("LHLO c.test\r\n");
+    assert_eq!(h.output(), "503 5.5.1 No LMTP service here, send QUIT\r\n");
+
+    let mut h = Harness::new(
+        config()
+            .flavor(Flavor::Lmtp)
+            .greeting(Greeting::AskApplication)
+            .build()
+            .unwrap(),
+    );
+    let id = ids(&h.events(), |e| matches!(e, ServerEvent::Connected { .. }))[0];
+    h.reject(id);
+    assert_eq!(h.output(), "554 mx.test No LMTP service here\r\n");
+    h.send("MAIL FROM:<a@b.test>\r\nQUIT\r\n");
+    assert_eq!(
+        h.lines(),
+        [
+            "503 5.5.1 No LMTP service here, send QUIT",
+            "221 2.0.0 mx.test closing connection",
+        ]
     );
 }
 

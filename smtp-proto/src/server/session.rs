@@ -376,7 +376,11 @@ impl ServerSession {
         let reply = match self.decisions.get(&id.0) {
             None => return Err(self.missing_decision()),
             Some(Decision::Greeting) => {
-                let text = format!("{} No SMTP service here", self.config.hostname);
+                let text = format!(
+                    "{} No {} service here",
+                    self.config.hostname,
+                    self.protocol_name()
+                );
                 self.plain_reply(ReplyCode::TRANSACTION_FAILED, &text)
             }
             Some(Decision::Mail) => {
@@ -684,11 +688,7 @@ impl ServerSession {
             if command == Command::Quit {
                 self.quit();
             } else {
-                let reply = self.canned(
-                    ReplyCode::BAD_SEQUENCE,
-                    (5, 5, 1),
-                    "No SMTP service here, send QUIT",
-                );
+                let reply = self.refused_session_reply();
                 self.error(reply);
             }
             return;
@@ -763,11 +763,7 @@ impl ServerSession {
 
     fn malformed(&mut self, error: &DecodeError) {
         if self.phase == Phase::Refused {
-            let reply = self.canned(
-                ReplyCode::BAD_SEQUENCE,
-                (5, 5, 1),
-                "No SMTP service here, send QUIT",
-            );
+            let reply = self.refused_session_reply();
             self.error(reply);
             return;
         }
@@ -810,7 +806,11 @@ impl ServerSession {
 
     fn mail(&mut self, from: ReversePath<'_>, params: MailParameters<'_>) {
         if self.hello.is_none() {
-            let reply = self.canned(ReplyCode::BAD_SEQUENCE, (5, 5, 1), "Send HELO/EHLO first");
+            let text = match self.config.flavor {
+                Flavor::Smtp => "Send HELO/EHLO first",
+                Flavor::Lmtp => "Send LHLO first",
+            };
+            let reply = self.canned(ReplyCode::BAD_SEQUENCE, (5, 5, 1), text);
             return self.error(reply);
         }
         if self.transaction.is_some() {
@@ -872,7 +872,7 @@ impl ServerSession {
         let config = &self.config;
         let extended = self.is_extended();
         let unsupported = if !extended && !params.is_empty() {
-            Some("Parameters need EHLO")
+            Some(self.parameters_need_hello())
         } else if params.size.is_some() && !config.advertise_size {
             Some("SIZE not supported")
         } else if params.body == Some(Body::EightBitMime) && !config.eight_bit_mime {
@@ -915,7 +915,7 @@ impl ServerSession {
             return self.error(reply);
         }
         let unsupported = if !self.is_extended() && !params.is_empty() {
-            Some("Parameters need EHLO")
+            Some(self.parameters_need_hello())
         } else if (params.notify.is_some() || params.orcpt.is_some()) && !self.config.dsn {
             Some("DSN not supported")
         } else if !params.other.is_empty() && !self.config.pass_unknown_parameters {
@@ -1208,7 +1208,8 @@ impl ServerSession {
             return sequence(self, "Need MAIL command");
         };
         if !self.is_extended() {
-            return sequence(self, "Send EHLO first");
+            let text = self.extended_hello_first();
+            return sequence(self, text);
         }
         if transaction.failed {
             return sequence(self, "Transaction failed, send RSET");
@@ -1321,7 +1322,7 @@ impl ServerSession {
         } else if self.tls {
             Some((ReplyCode::BAD_SEQUENCE, "TLS already active"))
         } else if !self.is_extended() {
-            Some((ReplyCode::BAD_SEQUENCE, "Send EHLO first"))
+            Some((ReplyCode::BAD_SEQUENCE, self.extended_hello_first()))
         } else if self.transaction.is_some() {
             Some((
                 ReplyCode::BAD_SEQUENCE,
@@ -1372,7 +1373,11 @@ impl ServerSession {
         let refusal = if self.config.auth_mechanisms.is_empty() {
             Some((ReplyCode::NOT_IMPLEMENTED, (5, 5, 1), "AUTH not available"))
         } else if !self.is_extended() {
-            Some((ReplyCode::BAD_SEQUENCE, (5, 5, 1), "Send EHLO first"))
+            Some((
+                ReplyCode::BAD_SEQUENCE,
+                (5, 5, 1),
+                self.extended_hello_first(),
+            ))
         } else if self.authenticated {
             Some((ReplyCode::BAD_SEQUENCE, (5, 5, 1), "Already authenticated"))
         } else if self.transaction.is_some() {
@@ -1747,6 +1752,39 @@ impl ServerSession {
         match EhloResponse::new(config.hostname.as_str(), capabilities) {
             Ok(response) => encode(&response.to_reply()),
             Err(_) => self.plain_reply(ReplyCode::OK, &config.hostname),
+        }
+    }
+
+    /// "SMTP" or "LMTP", for the machine's own texts.
+    fn protocol_name(&self) -> &'static str {
+        match self.config.flavor {
+            Flavor::Smtp => "SMTP",
+            Flavor::Lmtp => "LMTP",
+        }
+    }
+
+    /// The 503 to any command but QUIT after a refusing greeting.
+    fn refused_session_reply(&self) -> Vec<u8> {
+        let text = match self.config.flavor {
+            Flavor::Smtp => "No SMTP service here, send QUIT",
+            Flavor::Lmtp => "No LMTP service here, send QUIT",
+        };
+        self.canned(ReplyCode::BAD_SEQUENCE, (5, 5, 1), text)
+    }
+
+    /// The 503 text for a command that needs the extended greeting (EHLO, or LHLO).
+    fn extended_hello_first(&self) -> &'static str {
+        match self.config.flavor {
+            Flavor::Smtp => "Send EHLO first",
+            Flavor::Lmtp => "Send LHLO first",
+        }
+    }
+
+    /// The 555 text for MAIL/RCPT parameters before the extended greeting.
+    fn parameters_need_hello(&self) -> &'static str {
+        match self.config.flavor {
+            Flavor::Smtp => "Parameters need EHLO",
+            Flavor::Lmtp => "Parameters need LHLO",
         }
     }
 
