@@ -6,9 +6,17 @@
 //! - [`bounce`]: delivery status notifications (RFC 3464) for the queue.
 //! - [`delivery`]: the LMTP hand-off, the delivery agent and the Maildir store.
 //! - [`dns`]: MX, address, PTR and TXT lookups through hickory.
+//! - [`config`]: the configuration file, written with every default at first start.
+//! - [`users`]: the user store (Argon2id password hashes).
+//! - [`tls`]: the certificate, made self-signed at first start.
+//! - [`inbound`]: the SMTP listeners (MX, submission, submissions) and their sessions.
 #![forbid(unsafe_code)]
 
 pub mod bounce;
+pub mod config;
 pub mod delivery;
 pub mod dns;
+pub mod inbound;
 pub mod queue;
+pub mod tls;
+pub mod users;

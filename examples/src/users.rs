@@ -328,6 +328,19 @@ impl UserStore {
     }
 }
 
+/// The delivery agent knows the users through the store: each user's mailbox is named
+/// after its address.
+impl crate::delivery::LocalMailboxes for UserStore {
+    fn mailbox(&self, address: &str) -> Option<String> {
+        let address = normalize_address(address)?;
+        if self.contains(&address) {
+            crate::delivery::mailbox_name(&address)
+        } else {
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +392,12 @@ mod tests {
         assert!(store.verify("a@example.org", "secret two"));
         assert!(!store.verify("a@example.org", "secret one"));
         assert_eq!(store.addresses(), ["a@example.org", "b@example.org"]);
+        use crate::delivery::LocalMailboxes;
+        assert_eq!(
+            store.mailbox("B@example.org").as_deref(),
+            Some("b@example.org")
+        );
+        assert_eq!(store.mailbox("c@example.org"), None);
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 

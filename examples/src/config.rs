@@ -1,0 +1,507 @@
+//! The server's configuration file (TOML).
+//!
+//! At first start the server writes the file with every setting spelled out at its
+//! default (see [`Config::render`]); the administrator changes what they need. Every
+//! setting has a default, so a file may also name only what differs. Unknown keys are
+//! refused, so a typo does not go unnoticed. Relative paths are taken from the data
+//! folder. Durations are in seconds (`_secs`), sizes in octets.
+//!
+//! Sections: the top-level keys (names, domains, users), `[mx]`, `[submission]`,
+//! `[submissions]` (the three SMTP listeners, [`ListenerConfig`]), `[tls]`,
+//! `[mx_policy]` (optional checks of inbound clients), `[queue]`
+//! ([`QueueConfig`]), `[delivery]` ([`DeliveryConfig`]).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use mailwire_smtp::types::Domain;
+use serde::{Deserialize, Serialize};
+
+use crate::delivery::DeliveryConfig;
+use crate::queue::QueueConfig;
+
+/// The default name of the configuration file in the data folder.
+pub const CONFIG_FILE_NAME: &str = "mailserver.toml";
+
+/// Why the configuration could not be read, written or used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Reading or writing the file failed.
+    #[error("configuration file i/o error")]
+    Io(#[from] std::io::Error),
+    /// The file is not valid TOML for this configuration (the message says where).
+    #[error("configuration file is invalid: {0}")]
+    Parse(String),
+    /// The configuration could not be written as TOML.
+    #[error("configuration cannot be written: {0}")]
+    Render(String),
+    /// A value is not acceptable; the message names the key.
+    #[error("invalid setting {key}: {reason}")]
+    Invalid {
+        /// The key, as `section.key`.
+        key: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+fn invalid(key: &'static str, reason: &'static str) -> ConfigError {
+    ConfigError::Invalid { key, reason }
+}
+
+/// The whole configuration; see the [module docs](self) and the README for each key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The server's name: in greetings, `Received` fields, the certificate made at
+    /// first start, Maildir file names. Default `localhost`.
+    pub hostname: String,
+    /// The domains whose mail this server delivers locally (the MX listener accepts
+    /// mail only for them). Default `["mailwire.test"]`.
+    pub local_domains: Vec<String>,
+    /// The user made at first start with a random password, printed once; empty for
+    /// none. Default `demo@mailwire.test`.
+    pub demo_user: String,
+    /// Where mail to `postmaster` (RFC 5321 §4.5.1: every domain must accept it) of
+    /// every local domain, and to the bare `<Postmaster>`, is delivered. Default the
+    /// demo user.
+    pub postmaster: String,
+    /// The user file ([`crate::users`]). Default `users`.
+    pub users_file: PathBuf,
+    /// What is logged, as a `tracing` filter (`info`, `debug`,
+    /// `mailwire_examples=debug`); the `RUST_LOG` environment variable wins.
+    /// Default `info`.
+    pub log: String,
+    /// The MX listener (port 25 role): mail from anywhere for the local domains, no
+    /// AUTH, STARTTLS offered. Default `127.0.0.1:2525`.
+    pub mx: ListenerConfig,
+    /// The submission listener (port 587 role): STARTTLS, then AUTH, required.
+    /// Default `127.0.0.1:2587`.
+    pub submission: ListenerConfig,
+    /// The submissions listener (port 465 role): TLS from the first byte (RFC 8314),
+    /// AUTH required. Default `127.0.0.1:2465`.
+    pub submissions: ListenerConfig,
+    /// The certificate.
+    pub tls: TlsConfig,
+    /// Checks of clients of the MX listener, each off by default.
+    pub mx_policy: PolicyConfig,
+    /// The queue's retry schedule and limits.
+    pub queue: QueueConfig,
+    /// The delivery agent (LMTP server writing the Maildirs `mail/<address>/Maildir`).
+    pub delivery: DeliveryConfig,
+}
+
+/// One SMTP listener.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerConfig {
+    /// False to not open this listener. Default true.
+    #[serde(default = "defaults::enabled")]
+    pub enabled: bool,
+    /// Address and port to listen on; port 0 lets the system choose (tests).
+    pub listen: SocketAddr,
+    /// Largest message in octets, advertised with SIZE (RFC 1870). Default 25 MiB.
+    #[serde(default = "defaults::max_message_size")]
+    pub max_message_size: u64,
+    /// Most recipients of one message (RFC 5321 §4.5.3.1.8 asks for at least 100).
+    /// Default 100.
+    #[serde(default = "defaults::max_recipients")]
+    pub max_recipients: usize,
+    /// Most connections served at once; more are answered `421 4.7.0` and closed.
+    /// Default 200.
+    #[serde(default = "defaults::max_connections")]
+    pub max_connections: usize,
+    /// Protocol errors (bad commands) before the session is closed with 421.
+    /// Default 10.
+    #[serde(default = "defaults::max_errors")]
+    pub max_errors: u32,
+    /// Failed AUTH attempts before the session is closed with 421. Default 3.
+    #[serde(default = "defaults::max_auth_failures")]
+    pub max_auth_failures: u32,
+    /// Wait for the next command (RFC 5321 §4.5.3.2.7: 5 minutes). Default 300.
+    #[serde(default = "defaults::command_timeout_secs")]
+    pub command_timeout_secs: u64,
+    /// Wait for more message data (RFC 5321 §4.5.3.2.5: 3 minutes). Default 180.
+    #[serde(default = "defaults::data_timeout_secs")]
+    pub data_timeout_secs: u64,
+    /// Octets read from a connection at a time; small keeps idle connections cheap.
+    /// Default 4096.
+    #[serde(default = "defaults::read_buffer")]
+    pub read_buffer: usize,
+}
+
+/// The certificate for STARTTLS and implicit TLS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain; made self-signed at first start when neither it nor the
+    /// key exists. Default `tls/cert.pem`.
+    pub cert: PathBuf,
+    /// PEM private key. Default `tls/key.pem`.
+    pub key: PathBuf,
+    /// Longest wait for a client's TLS handshake. Default 30.
+    pub handshake_timeout_secs: u64,
+}
+
+/// Optional checks of the MX listener's clients, made when they connect. A client that
+/// fails one is greeted with `554 5.7.1` (and may only QUIT); a DNS failure that may be
+/// temporary answers `421 4.7.1` for the PTR check, and lets the client in for DNSBLs
+/// (a blocklist that cannot be reached blocks no one).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Refuse clients whose address has no name (PTR) that resolves back to it
+    /// (forward-confirmed reverse DNS). Default false.
+    pub ptr_check: bool,
+    /// DNS blocklists (DNSBL, RFC 5782) to look the client's address up in, such as
+    /// `zen.spamhaus.org`; a client listed in one is refused. Default none.
+    pub dnsbl_zones: Vec<String>,
+}
+
+mod defaults {
+    pub(super) fn enabled() -> bool {
+        true
+    }
+    pub(super) fn max_message_size() -> u64 {
+        mailwire_smtp::server::DEFAULT_MAX_MESSAGE_SIZE
+    }
+    pub(super) fn max_recipients() -> usize {
+        mailwire_smtp::server::DEFAULT_MAX_RECIPIENTS
+    }
+    pub(super) fn max_connections() -> usize {
+        200
+    }
+    pub(super) fn max_errors() -> u32 {
+        mailwire_smtp::server::DEFAULT_MAX_ERRORS
+    }
+    pub(super) fn max_auth_failures() -> u32 {
+        3
+    }
+    pub(super) fn command_timeout_secs() -> u64 {
+        mailwire_smtp::server::DEFAULT_COMMAND_TIMEOUT.as_secs()
+    }
+    pub(super) fn data_timeout_secs() -> u64 {
+        mailwire_smtp::server::DEFAULT_DATA_TIMEOUT.as_secs()
+    }
+    pub(super) fn read_buffer() -> usize {
+        4096
+    }
+}
+
+impl ListenerConfig {
+    /// A listener on `listen` with every other setting at its default.
+    pub fn on(listen: SocketAddr) -> Self {
+        ListenerConfig {
+            enabled: defaults::enabled(),
+            listen,
+            max_message_size: defaults::max_message_size(),
+            max_recipients: defaults::max_recipients(),
+            max_connections: defaults::max_connections(),
+            max_errors: defaults::max_errors(),
+            max_auth_failures: defaults::max_auth_failures(),
+            command_timeout_secs: defaults::command_timeout_secs(),
+            data_timeout_secs: defaults::data_timeout_secs(),
+            read_buffer: defaults::read_buffer(),
+        }
+    }
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            hostname: String::from("localhost"),
+            local_domains: vec![String::from("mailwire.test")],
+            demo_user: String::from("demo@mailwire.test"),
+            postmaster: String::from("demo@mailwire.test"),
+            users_file: PathBuf::from("users"),
+            log: String::from("info"),
+            mx: ListenerConfig::on(loopback(2525)),
+            submission: ListenerConfig::on(loopback(2587)),
+            submissions: ListenerConfig::on(loopback(2465)),
+            tls: TlsConfig::default(),
+            mx_policy: PolicyConfig::default(),
+            queue: QueueConfig::default(),
+            delivery: DeliveryConfig::default(),
+        }
+    }
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            cert: PathBuf::from("tls/cert.pem"),
+            key: PathBuf::from("tls/key.pem"),
+            handshake_timeout_secs: 30,
+        }
+    }
+}
+
+/// What each section of the written file says about itself.
+const SECTION_COMMENTS: &[(&str, &str)] = &[
+    (
+        "mx",
+        "The MX listener (port 25 role): mail from anywhere, only for local_domains and\n\
+         their users; no AUTH; STARTTLS offered.",
+    ),
+    (
+        "submission",
+        "The submission listener (port 587 role): STARTTLS, then AUTH (PLAIN, LOGIN),\n\
+         required; the sender must be the authenticated user.",
+    ),
+    (
+        "submissions",
+        "The submissions listener (port 465 role): TLS from the first byte, then AUTH.",
+    ),
+    (
+        "tls",
+        "The certificate; made self-signed at first start when neither file exists.",
+    ),
+    (
+        "mx_policy",
+        "Checks of MX clients when they connect, each off by default: ptr_check refuses\n\
+         addresses without forward-confirmed reverse DNS; dnsbl_zones lists DNS\n\
+         blocklists.",
+    ),
+    (
+        "delivery",
+        "The delivery agent: an LMTP server (lmtp_listen, HOST:PORT or unix:PATH) that\n\
+         writes each local user's Maildir, mail/<address>/Maildir, with quotas.",
+    ),
+    (
+        "queue",
+        "The queue: retries of deferred recipients (first_retry_secs, doubling by\n\
+         backoff_factor up to max_retry_interval_secs) until max_age_secs, then a bounce.",
+    ),
+];
+
+const FILE_HEADER: &str = "\
+# mailwire mailserver configuration.
+#
+# Written at first start with every setting at its default. Relative paths are taken
+# from the data folder; durations are in seconds, sizes in octets. Every key may be
+# left out (it then keeps its default); unknown keys are refused. See examples/README.md
+# for each setting.
+
+";
+
+impl Config {
+    /// Reads and checks the configuration in `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)?;
+        let config = Config::parse(&text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses configuration text (without [`Config::validate`]).
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|error| ConfigError::Parse(error.to_string()))
+    }
+
+    /// Reads `path`, or writes the defaults there first when it does not exist.
+    /// Returns the configuration and whether the file was written.
+    pub fn load_or_create(path: &Path) -> Result<(Config, bool), ConfigError> {
+        if path.exists() {
+            return Ok((Config::load(path)?, false));
+        }
+        let config = Config::default();
+        if let Some(parent) = path.parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)?;
+            }
+        }
+        let mut temporary = path.as_os_str().to_owned();
+        temporary.push(".tmp");
+        std::fs::write(&temporary, config.render()?)?;
+        std::fs::rename(&temporary, path)?;
+        Ok((config, true))
+    }
+
+    /// The configuration as a TOML file: a comment header, every key spelled out, each
+    /// section preceded by a comment saying what it is.
+    pub fn render(&self) -> Result<String, ConfigError> {
+        let body =
+            toml::to_string_pretty(self).map_err(|error| ConfigError::Render(error.to_string()))?;
+        let mut out = String::from(FILE_HEADER);
+        for line in body.lines() {
+            if let Some(section) = line
+                .strip_prefix('[')
+                .and_then(|rest| rest.strip_suffix(']'))
+            {
+                if let Some((_, comment)) =
+                    SECTION_COMMENTS.iter().find(|(name, _)| *name == section)
+                {
+                    if !out.ends_with("\n\n") {
+                        out.push('\n');
+                    }
+                    for comment_line in comment.lines() {
+                        out.push_str("# ");
+                        out.push_str(comment_line.trim_start());
+                        out.push('\n');
+                    }
+                }
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
+    /// Checks what the types cannot: names are domains, the local domains are not
+    /// empty, the demo user and postmaster are local addresses, limits are not zero.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if Domain::new(self.hostname.as_str()).is_err() {
+            return Err(invalid("hostname", "not a domain name"));
+        }
+        if self.local_domains.is_empty() {
+            return Err(invalid("local_domains", "at least one domain is needed"));
+        }
+        if self
+            .local_domains
+            .iter()
+            .any(|domain| Domain::new(domain.as_str()).is_err())
+        {
+            return Err(invalid("local_domains", "not a domain name"));
+        }
+        for (key, address) in [
+            ("demo_user", &self.demo_user),
+            ("postmaster", &self.postmaster),
+        ] {
+            if address.is_empty() {
+                continue;
+            }
+            let Some(normalized) = crate::users::normalize_address(address) else {
+                return Err(invalid(key, "not a mailbox address"));
+            };
+            if !self.is_local_address(&normalized) {
+                return Err(invalid(key, "not in one of local_domains"));
+            }
+        }
+        for (key, listener) in [
+            ("mx", &self.mx),
+            ("submission", &self.submission),
+            ("submissions", &self.submissions),
+        ] {
+            if listener.max_recipients == 0
+                || listener.max_connections == 0
+                || listener.max_errors == 0
+                || listener.read_buffer == 0
+                || listener.max_message_size == 0
+            {
+                return Err(invalid(
+                    key,
+                    "max_recipients, max_connections, max_errors, read_buffer and \
+                     max_message_size must be at least 1",
+                ));
+            }
+            if listener.max_message_size > self.queue.max_message_size {
+                return Err(invalid(
+                    key,
+                    "max_message_size is above queue.max_message_size",
+                ));
+            }
+        }
+        if self
+            .mx_policy
+            .dnsbl_zones
+            .iter()
+            .any(|zone| Domain::new(zone.as_str()).is_err())
+        {
+            return Err(invalid("mx_policy.dnsbl_zones", "not a domain name"));
+        }
+        Ok(())
+    }
+
+    /// True when `address` (lower case) is in one of the local domains.
+    pub fn is_local_address(&self, address: &str) -> bool {
+        address
+            .rsplit_once('@')
+            .is_some_and(|(_, domain)| self.is_local_domain(domain))
+    }
+
+    /// True when `domain` is one of the local domains (case-insensitive).
+    pub fn is_local_domain(&self, domain: &str) -> bool {
+        self.local_domains
+            .iter()
+            .any(|local| local.eq_ignore_ascii_case(domain))
+    }
+
+    /// `path` taken from `data_dir` when relative.
+    pub fn resolve(data_dir: &Path, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            data_dir.join(path)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_written_file_parses_back_to_the_defaults() {
+        let text = Config::default().render().unwrap();
+        assert!(text.starts_with("# mailwire mailserver configuration."));
+        let parsed = Config::parse(&text).unwrap();
+        assert_eq!(parsed, Config::default());
+        parsed.validate().unwrap();
+        // Every key is spelled out: the file holds as many keys as the defaults have.
+        let table: toml::Table = toml::from_str(&text).unwrap();
+        let written = toml::Table::try_from(Config::default()).unwrap();
+        assert_eq!(table, written);
+        for section in ["[mx]", "[submission]", "[submissions]", "[tls]", "[queue]"] {
+            assert!(text.contains(section), "{section}");
+        }
+        assert!(text.contains("listen = \"127.0.0.1:2525\""));
+        assert!(text.contains("listen = \"127.0.0.1:2587\""));
+        assert!(text.contains("listen = \"127.0.0.1:2465\""));
+    }
+
+    #[test]
+    fn partial_files_keep_the_other_defaults_and_typos_are_refused() {
+        let config = Config::parse(
+            "hostname = \"mx.example.org\"\n[submission]\nlisten = \"0.0.0.0:587\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.hostname, "mx.example.org");
+        assert_eq!(config.submission.listen, "0.0.0.0:587".parse().unwrap());
+        assert_eq!(config.submission.max_recipients, 100);
+        assert_eq!(config.mx, Config::default().mx);
+        assert!(matches!(
+            Config::parse("hostnme = \"x\"\n"),
+            Err(ConfigError::Parse(_))
+        ));
+        // A listener section names its address.
+        assert!(Config::parse("[mx]\nmax_connections = 5\n").is_err());
+    }
+
+    #[test]
+    fn validation_names_the_key() {
+        let config = Config {
+            postmaster: String::from("someone@elsewhere.example"),
+            ..Config::default()
+        };
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::Invalid {
+                key: "postmaster",
+                ..
+            })
+        ));
+        let mut config = Config::default();
+        config.local_domains.clear();
+        assert!(config.validate().is_err());
+        let mut config = Config::default();
+        config.mx.max_message_size = config.queue.max_message_size + 1;
+        assert!(config.validate().is_err());
+        assert!(Config::default().is_local_address("x@MailWire.test"));
+        assert!(!Config::default().is_local_address("x@example.org"));
+    }
+}
