@@ -6,6 +6,8 @@
 pub mod client;
 pub mod codec;
 pub mod error;
+#[cfg(feature = "tls")]
+pub mod mailer;
 pub mod server;
 #[cfg(feature = "tokio")]
 pub mod tokio;
