@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod chars;
+pub mod client;
 pub mod codec;
 pub mod error;
 pub mod server;
