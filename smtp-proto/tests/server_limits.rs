@@ -164,6 +164,112 @@ fn too_much_input_while_waiting_for_the_application_closes() {
 }
 
 #[test]
+fn input_held_for_the_application_stops_reading_at_half_the_limit() {
+    let mut h = Harness::greeted(config().max_pending_input(200).build().unwrap());
+    h.send("EHLO c.test\r\nMAIL FROM:<a@b.test>\r\n");
+    let mail = ids(&h.events(), |e| matches!(e, ServerEvent::Mail { .. }))[0];
+    h.output();
+    assert!(h.server.wants_input());
+    let rcpt = "RCPT TO:<someone@d.test>\r\n";
+    for _ in 0..3 {
+        h.send(rcpt);
+    }
+    // 78 octets wait for the sender's decision: under half the limit.
+    assert!(h.server.wants_input());
+    h.send(rcpt);
+    // 104 octets: a transport should stop reading now; the session stays open.
+    assert!(!h.server.wants_input());
+    assert_eq!(h.transport(), Transport::Open);
+    assert_eq!(h.output(), "");
+    // The decision lets the held recipients be served: reading may resume.
+    h.accept(mail);
+    assert!(h.server.wants_input());
+    let recipients = ids(&h.events(), is_rcpt);
+    assert_eq!(recipients.len(), 4);
+    // A transport that ignores it still meets the limit itself: 421. (NOOP waits for
+    // the owed recipient decisions, and so does everything after it.)
+    h.send("NOOP\r\n");
+    for _ in 0..8 {
+        h.send(rcpt);
+    }
+    assert!(h.events().contains(&ServerEvent::Closed {
+        reason: CloseReason::TooMuchPendingInput
+    }));
+    for id in recipients {
+        h.accept(id);
+    }
+    assert!(h
+        .output()
+        .ends_with("421 4.7.0 mx.test too much pipelined input\r\n"));
+    assert_eq!(h.transport(), Transport::Closed);
+}
+
+#[cfg(feature = "tokio")]
+mod driven {
+    use super::config;
+    use mailwire_core::{Session, Transport};
+    use mailwire_smtp::server::{ServerEvent, ServerSession};
+    use mailwire_smtp::tokio::{Driver, Next};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A client pipelines far more than the limit while the application keeps the
+    /// sender's decision: the driver stops reading at half the limit (the rest stays in
+    /// the pipe) instead of the machine closing with 421, and everything is served once
+    /// the application decides.
+    #[tokio::test]
+    async fn the_driver_stops_reading_instead_of_the_machine_closing() {
+        let config = config().max_pending_input(200).build().unwrap();
+        let now = tokio::time::Instant::now().into_std();
+        let (ours, mut theirs) = tokio::io::duplex(4096);
+        let mut driver = Driver::with_buffer_size(ours, ServerSession::new(config, now), 16);
+        let recipients = 30;
+        let mut pipelined = String::from("EHLO c.test\r\nMAIL FROM:<a@b.test>\r\n");
+        for _ in 0..recipients {
+            pipelined.push_str("RCPT TO:<someone@d.test>\r\n");
+        }
+        theirs.write_all(pipelined.as_bytes()).await.unwrap();
+        let mail = loop {
+            match driver.next_event().await.unwrap() {
+                Next::Event(ServerEvent::Mail { id, .. }) => break id,
+                Next::Event(_) => {}
+                other => panic!("{other:?}"),
+            }
+        };
+        // The application waits for an event while it owes the decision: the driver
+        // reads until the machine wants no more, then has nothing left to wait for.
+        let error = driver.next_event().await.unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::Other);
+        assert!(!driver.machine().wants_input());
+        assert_eq!(driver.machine().transport(), Transport::Open);
+        driver.machine_mut().accept(mail).unwrap();
+        let mut served = 0;
+        while served < recipients {
+            match driver.next_event().await.unwrap() {
+                Next::Event(ServerEvent::Recipient { id, .. }) => {
+                    driver.machine_mut().accept(id).unwrap();
+                    served += 1;
+                }
+                Next::Event(ServerEvent::Closed { reason }) => panic!("closed: {reason:?}"),
+                Next::Event(_) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        theirs.write_all(b"QUIT\r\n").await.unwrap();
+        while driver.next_event().await.unwrap() != Next::Closed {}
+        drop(driver);
+        let mut answer = String::new();
+        theirs.read_to_string(&mut answer).await.unwrap();
+        assert!(!answer.contains("421"), "{answer}");
+        assert!(answer.contains("250 2.1.0 Sender OK\r\n"), "{answer}");
+        assert_eq!(
+            answer.matches("250 2.1.5 Recipient OK\r\n").count(),
+            recipients
+        );
+        assert!(answer.ends_with("221 2.0.0 mx.test closing connection\r\n"));
+    }
+}
+
+#[test]
 fn idle_client_times_out_after_five_minutes() {
     let mut h = Harness::greeted(config().build().unwrap());
     assert_eq!(h.server.poll_timeout(), Some(h.now + 5 * MINUTE));

@@ -374,7 +374,10 @@ impl ServerConfigBuilder {
     }
 
     /// Most input held unprocessed while the machine waits for the application; more
-    /// ends the session with `421 4.7.0`. Default [`DEFAULT_MAX_PENDING_INPUT`].
+    /// ends the session with `421 4.7.0`. From half of it on,
+    /// [`Session::wants_input`](mailwire_core::Session::wants_input) is false, so a
+    /// transport that honours it stops reading first. Default
+    /// [`DEFAULT_MAX_PENDING_INPUT`].
     pub fn max_pending_input(mut self, octets: usize) -> Self {
         self.config.max_pending_input = octets;
         self

@@ -550,15 +550,12 @@ impl ServerSession {
             || self.phase == Phase::Refused
             || self.phase == Phase::AwaitingGreeting
         {
-            let stalled = match &self.stalled {
-                Some(Line::Complete { bytes, .. }) => bytes.len(),
-                _ => 0,
-            };
-            let held = self.input.len() + stalled;
             // Only input held back for the application counts: a partial line is bounded
-            // by the line limits already.
-            let waiting = !self.decisions.is_empty() || self.stalled.is_some();
-            if waiting && held > self.config.max_pending_input {
+            // by the line limits already. A transport that honours `wants_input` stops
+            // reading at half the limit, so this is the last resort.
+            if self.holds_input_for_application()
+                && self.held_input() > self.config.max_pending_input
+            {
                 let text = format!("{} too much pipelined input", self.config.hostname);
                 let reply = self.canned(ReplyCode::SERVICE_NOT_AVAILABLE, (4, 7, 0), &text);
                 self.begin_close(CloseReason::TooMuchPendingInput, Some(&reply));
@@ -566,6 +563,21 @@ impl ServerSession {
                 self.begin_close(CloseReason::ClientClosed, None);
             }
         }
+    }
+
+    /// Octets received and not yet served: the buffer and a stalled command line.
+    fn held_input(&self) -> usize {
+        let stalled = match &self.stalled {
+            Some(Line::Complete { bytes, .. }) => bytes.len(),
+            _ => 0,
+        };
+        self.input.len() + stalled
+    }
+
+    /// True while input waits for the application's decisions rather than for more
+    /// input.
+    fn holds_input_for_application(&self) -> bool {
+        !self.decisions.is_empty() || self.stalled.is_some()
     }
 
     /// True when nothing more can happen without more input (after the client's EOF,
@@ -1955,6 +1967,21 @@ impl Session for ServerSession {
             Phase::Closing if !self.outbox.has_open_places() => Transport::Closed,
             _ => Transport::Open,
         }
+    }
+
+    /// False while at least half of
+    /// [`max_pending_input`](super::ServerConfigBuilder::max_pending_input) is held
+    /// waiting for the application's decisions: the transport should stop reading (TCP
+    /// then slows the client down) until a decision lets the machine serve that input.
+    /// A transport that reads on anyway makes the machine close with `421 4.7.0` once
+    /// the limit itself is passed; keep the transport's read size at most half the
+    /// limit so that one read cannot cross both marks.
+    ///
+    /// With mailwire-core's tokio `Driver`, make the owed decisions before awaiting the
+    /// next event: while this is false the driver has nothing to wait for.
+    fn wants_input(&self) -> bool {
+        !(self.holds_input_for_application()
+            && self.held_input() >= self.config.max_pending_input / 2)
     }
 }
 
