@@ -407,6 +407,7 @@ mod tests {
                 text: String::from("no such user\r\nhere"),
                 remote_mta: Some(String::from("mx.example.com")),
                 relayed: true,
+                dsn_passed_on: false,
                 at,
             }),
             notified: false,

@@ -6,6 +6,7 @@
 //! - [`bounce`]: delivery status notifications (RFC 3464) for the queue.
 //! - [`delivery`]: the LMTP hand-off, the delivery agent and the Maildir store.
 //! - [`dns`]: MX, address, PTR and TXT lookups through hickory.
+//! - [`relay`]: delivery to other domains over SMTP (MX lookups or a smart host).
 //! - [`config`]: the configuration file, written with every default at first start.
 //! - [`users`]: the user store (Argon2id password hashes).
 //! - [`tls`]: the certificate, made self-signed at first start.
@@ -18,5 +19,6 @@ pub mod delivery;
 pub mod dns;
 pub mod inbound;
 pub mod queue;
+pub mod relay;
 pub mod tls;
 pub mod users;

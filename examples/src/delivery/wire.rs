@@ -20,6 +20,7 @@ pub(crate) fn local(status: &str, text: impl Into<String>, now: SystemTime) -> D
         text: text.into(),
         remote_mta: None,
         relayed: false,
+        dsn_passed_on: false,
         at: now,
     }
 }
@@ -148,6 +149,7 @@ pub(crate) fn outcome(
         text,
         remote_mta: remote.map(str::to_string),
         relayed,
+        dsn_passed_on: false,
         at: now,
     };
     match result.status {

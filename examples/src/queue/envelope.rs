@@ -184,6 +184,10 @@ pub struct Diagnostic {
     /// (a success is then "relayed" in a notification, RFC 3464 §2.3.3).
     #[serde(default)]
     pub relayed: bool,
+    /// True when the next hop took the sender's DSN request (RFC 3461) over: it, not
+    /// this system, reports success.
+    #[serde(default)]
+    pub dsn_passed_on: bool,
     /// When the attempt ended.
     #[serde(with = "unix_millis")]
     pub at: SystemTime,
@@ -232,7 +236,10 @@ impl RecipientRecord {
         }
         match self.state {
             RecipientState::Failed => self.recipient.wants_failure_notice(),
-            RecipientState::Delivered => self.recipient.wants_success_notice(),
+            RecipientState::Delivered => {
+                self.recipient.wants_success_notice()
+                    && !self.last.as_ref().is_some_and(|d| d.dsn_passed_on)
+            }
             RecipientState::Pending { .. } => false,
         }
     }

@@ -25,6 +25,7 @@
 mod clock;
 mod config;
 mod envelope;
+mod router;
 mod spool;
 
 use std::collections::{BTreeMap, HashSet};
@@ -46,6 +47,8 @@ pub use envelope::{
     Diagnostic, DsnNotify, DsnReturn, Envelope, EnvelopeRecipient, MessageRecord, QueueId,
     RecipientRecord, RecipientState,
 };
+
+pub use router::Router;
 
 use spool::Spool;
 
@@ -549,6 +552,7 @@ impl Queue {
             text: text.to_string(),
             remote_mta: None,
             relayed: false,
+            dsn_passed_on: false,
             at: self.inner.clock.now(),
         }
     }

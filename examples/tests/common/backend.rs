@@ -106,6 +106,7 @@ pub fn diagnostic(status: &str, code: u16, text: &str) -> Diagnostic {
         text: text.to_string(),
         remote_mta: Some(String::from("scripted.test")),
         relayed: false,
+        dsn_passed_on: false,
         at: SystemTime::now(),
     }
 }
