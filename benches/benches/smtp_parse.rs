@@ -160,8 +160,11 @@ fn ours_commands(input: &[u8], opts: &DecodeOptions) -> usize {
     let mut count = 0;
     while !rest.is_empty() {
         match decode_command(rest, opts) {
-            Ok(Status::Complete { value, consumed }) => {
-                black_box(&value);
+            Ok(Status::Complete {
+                ref value,
+                consumed,
+            }) => {
+                black_box(value);
                 rest = rest.get(consumed..).unwrap_or_default();
                 count += 1;
             }

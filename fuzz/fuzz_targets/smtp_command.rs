@@ -27,6 +27,8 @@ fuzz_target!(|data: &[u8]| {
 
     if let Ok(Status::Complete { value, consumed }) = decode_command(input, &opts) {
         assert!(consumed <= input.len() && consumed <= opts.max_command_line);
+        // without SMTPUTF8 only ASCII lines decode
+        assert!(opts.smtputf8 || input.get(..consumed).is_some_and(<[u8]>::is_ascii));
         let mut encoded = Vec::new();
         encode_command(&value, &mut encoded);
         // the canonical form can be longer than the input (address literals are written

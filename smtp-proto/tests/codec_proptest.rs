@@ -340,6 +340,8 @@ proptest! {
         o.smtputf8 = smtputf8;
         if let Ok(Status::Complete { value, consumed }) = decode_command(&bytes, &o) {
             prop_assert!(consumed <= bytes.len());
+            // without SMTPUTF8 only ASCII lines decode
+            prop_assert!(smtputf8 || bytes[..consumed].is_ascii());
             let mut out = Vec::new();
             encode_command(&value, &mut out);
             let Ok(Status::Complete { value: again, .. }) = decode_command(&out, &o) else {

@@ -121,6 +121,7 @@ pub struct ReplyLine<'a> {
 /// `Partial` until a CRLF arrives; [`DecodeError::LineTooLong`] as soon as
 /// `max_command_line` octets have arrived without one. On an error the caller discards
 /// the line (through its LF) and answers with [`DecodeError::suggested_reply`].
+#[inline]
 pub fn decode_command<'a>(
     input: &'a [u8],
     opts: &DecodeOptions,

@@ -22,5 +22,4 @@ pub use params::{
     AuthIdentity, Body, EsmtpParameter, MailParameters, Notify, OriginalRecipient, OtherParameters,
     RcptParameters, Ret, XText,
 };
-pub(crate) use params::{KNOWN_MAIL_KEYWORDS, KNOWN_RCPT_KEYWORDS};
 pub use reply::{EnhancedStatusCode, Reply, ReplyCode, MAX_REPLY_LINE_LEN};

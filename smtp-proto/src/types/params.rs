@@ -15,19 +15,6 @@ use crate::codec::parse::params as grammar;
 use crate::error::DecodeError;
 use crate::types::Mailbox;
 
-/// The keywords with a typed field somewhere; [`OtherParameters`] never holds them.
-pub(crate) const KNOWN_MAIL_KEYWORDS: [&str; 7] = [
-    "SIZE",
-    "BODY",
-    "SMTPUTF8",
-    "RET",
-    "ENVID",
-    "AUTH",
-    "REQUIRETLS",
-];
-/// The RCPT keywords with a typed field.
-pub(crate) const KNOWN_RCPT_KEYWORDS: [&str; 2] = ["NOTIFY", "ORCPT"];
-
 /// `BODY=` (RFC 6152 §2, RFC 3030 §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Body {

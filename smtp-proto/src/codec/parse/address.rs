@@ -3,7 +3,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::{display_len, is_atext, is_let_dig, is_qtext};
+use super::{display_len, is_let_dig, is_qtext, ldh_table, member, ATEXT_ASCII, ATEXT_UTF8};
 use crate::error::DecodeError;
 use crate::types::{
     AddressLiteral, Domain, GeneralLiteral, Host, LocalPart, Mailbox, Path, SourceRoute,
@@ -13,38 +13,42 @@ use crate::types::{
 /// Length of the Domain at the start of `s`; labels are `Let-dig [Ldh-str]`, or contain
 /// non-ASCII octets (U-labels) when `utf8`.
 pub(crate) fn scan_domain(s: &[u8], utf8: bool) -> Result<usize, DecodeError> {
-    let mut i = 0;
-    loop {
-        let start = i;
-        match s.get(i) {
-            Some(&b) if is_let_dig(b) || (utf8 && b >= 0x80) => i += 1,
-            _ => return Err(DecodeError::InvalidDomain),
+    let label_octet = ldh_table(utf8);
+    // one pass: label octets run on, a dot closes a label, anything else ends the domain
+    let mut label_start = 0;
+    let mut end = s.len();
+    for (i, &b) in s.iter().enumerate() {
+        if member(label_octet, b) {
+            continue;
         }
-        while let Some(&b) = s.get(i) {
-            if is_let_dig(b) || b == b'-' || (utf8 && b >= 0x80) {
-                i += 1;
-            } else {
-                break;
-            }
+        if b == b'.' {
+            check_label(s.get(label_start..i))?;
+            label_start = i + 1;
+            continue;
         }
-        let label = s.get(start..i).unwrap_or_default();
-        if label.last() == Some(&b'-') {
-            return Err(DecodeError::InvalidDomain);
-        }
-        // the 63-octet limit is on the DNS form; a U-label's A-label is not computed here
-        if label.len() > MAX_LABEL_LEN && label.is_ascii() {
-            return Err(DecodeError::DomainLabelTooLong);
-        }
-        if s.get(i) == Some(&b'.') {
-            i += 1;
-        } else {
-            break;
-        }
+        end = i;
+        break;
     }
-    if i > MAX_DOMAIN_LEN {
+    check_label(s.get(label_start..end))?;
+    if end > MAX_DOMAIN_LEN {
         return Err(DecodeError::DomainTooLong);
     }
-    Ok(i)
+    Ok(end)
+}
+
+/// `sub-domain = Let-dig [Ldh-str]`: not empty, no hyphen at either end, 63 octets at
+/// most (the limit is on the DNS form; a U-label's A-label is not computed here).
+#[inline(always)]
+fn check_label(label: Option<&[u8]>) -> Result<(), DecodeError> {
+    let label = label.unwrap_or_default();
+    match (label.first(), label.last()) {
+        (Some(&first), Some(&last)) if first != b'-' && last != b'-' => {}
+        _ => return Err(DecodeError::InvalidDomain),
+    }
+    if label.len() > MAX_LABEL_LEN && label.is_ascii() {
+        return Err(DecodeError::DomainLabelTooLong);
+    }
+    Ok(())
 }
 
 /// `Standardized-tag = Ldh-str`.
@@ -107,9 +111,11 @@ pub(crate) fn literal_wire_len(literal: &AddressLiteral<'_>) -> usize {
 }
 
 /// A domain or an address literal at the start of `text`, and its length.
+#[inline]
 pub(crate) fn parse_host(text: &str, utf8: bool) -> Result<(Host<'_>, usize), DecodeError> {
     if let Some(inner) = text.strip_prefix('[') {
-        let close = inner.find(']').ok_or(DecodeError::InvalidAddressLiteral)?;
+        let close =
+            super::find_byte(b']', inner.as_bytes()).ok_or(DecodeError::InvalidAddressLiteral)?;
         let content = inner
             .get(..close)
             .ok_or(DecodeError::InvalidAddressLiteral)?;
@@ -153,21 +159,27 @@ fn scan_quoted_string(s: &[u8], utf8: bool) -> Result<usize, DecodeError> {
 
 /// `Dot-string = Atom *("." Atom)`.
 fn scan_dot_string(s: &[u8], utf8: bool) -> Result<usize, DecodeError> {
-    let mut i = 0;
-    loop {
-        let start = i;
-        while s.get(i).is_some_and(|&b| is_atext(b, utf8)) {
-            i += 1;
+    let atext = if utf8 { &ATEXT_UTF8 } else { &ATEXT_ASCII };
+    let mut end = s.len();
+    for (i, &b) in s.iter().enumerate() {
+        if member(atext, b) {
+            continue;
         }
-        if i == start {
+        // a dot may not lead or follow another dot
+        if b == b'.' && i > 0 && s.get(i - 1) != Some(&b'.') {
+            continue;
+        }
+        if b == b'.' {
             return Err(DecodeError::InvalidLocalPart);
         }
-        if s.get(i) == Some(&b'.') {
-            i += 1;
-        } else {
-            return Ok(i);
-        }
+        end = i;
+        break;
     }
+    // nor trail
+    if end == 0 || s.get(end - 1) == Some(&b'.') {
+        return Err(DecodeError::InvalidLocalPart);
+    }
+    Ok(end)
 }
 
 /// True when the whole of `s` is a Dot-string.
@@ -194,6 +206,7 @@ pub(crate) fn scan_source_route(s: &[u8], utf8: bool) -> Result<usize, DecodeErr
 }
 
 /// `Mailbox = Local-part "@" ( Domain / address-literal )` at the start of `text`.
+#[inline]
 pub(crate) fn parse_mailbox(text: &str, utf8: bool) -> Result<(Mailbox<'_>, usize), DecodeError> {
     let local_len = scan_local_part(text.as_bytes(), utf8)?;
     let local = text.get(..local_len).ok_or(DecodeError::InvalidLocalPart)?;
@@ -207,6 +220,7 @@ pub(crate) fn parse_mailbox(text: &str, utf8: bool) -> Result<(Mailbox<'_>, usiz
 }
 
 /// `Path = "<" [ A-d-l ":" ] Mailbox ">"` at the start of `text`, and its length.
+#[inline]
 pub(crate) fn parse_path(text: &str, utf8: bool) -> Result<(Path<'_>, usize), DecodeError> {
     let inner = text.strip_prefix('<').ok_or(DecodeError::InvalidPath)?;
     let (route, route_len) = if inner.starts_with('@') {

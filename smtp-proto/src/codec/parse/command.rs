@@ -4,7 +4,7 @@ use base64::Engine as _;
 
 use super::address::{parse_host, parse_path};
 use super::params::{encode_mail_params, encode_rcpt_params, parse_mail_params, parse_rcpt_params};
-use super::{is_base64_char, is_text, parse_u64, to_text};
+use super::{find_byte, is_base64_char, is_text, parse_u64, to_text};
 use crate::codec::DecodeOptions;
 use crate::error::DecodeError;
 use crate::types::{
@@ -58,36 +58,62 @@ pub(crate) fn base64_decode(text: &str) -> Result<Vec<u8>, DecodeError> {
 
 /// The verb of a command line, if it is one this codec knows.
 pub(crate) fn verb_of(line: &[u8]) -> Option<Verb> {
-    let end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
-    let word = line.get(..end)?;
-    match word {
-        [a, b, c, d] => {
-            let upper = [
-                a.to_ascii_uppercase(),
-                b.to_ascii_uppercase(),
-                c.to_ascii_uppercase(),
-                d.to_ascii_uppercase(),
-            ];
-            Some(match &upper {
-                b"MAIL" => Verb::Mail,
-                b"RCPT" => Verb::Rcpt,
-                b"DATA" => Verb::Data,
-                b"EHLO" => Verb::Ehlo,
-                b"HELO" => Verb::Helo,
-                b"LHLO" => Verb::Lhlo,
-                b"RSET" => Verb::Rset,
-                b"QUIT" => Verb::Quit,
-                b"NOOP" => Verb::Noop,
-                b"BDAT" => Verb::Bdat,
-                b"AUTH" => Verb::Auth,
-                b"VRFY" => Verb::Vrfy,
-                b"EXPN" => Verb::Expn,
-                b"HELP" => Verb::Help,
+    const fn word(s: &[u8; 4]) -> u32 {
+        u32::from_le_bytes(*s)
+    }
+    const MAIL: u32 = word(b"mail");
+    const RCPT: u32 = word(b"rcpt");
+    const DATA: u32 = word(b"data");
+    const EHLO: u32 = word(b"ehlo");
+    const HELO: u32 = word(b"helo");
+    const LHLO: u32 = word(b"lhlo");
+    const RSET: u32 = word(b"rset");
+    const QUIT: u32 = word(b"quit");
+    const NOOP: u32 = word(b"noop");
+    const BDAT: u32 = word(b"bdat");
+    const AUTH: u32 = word(b"auth");
+    const VRFY: u32 = word(b"vrfy");
+    const EXPN: u32 = word(b"expn");
+    const HELP: u32 = word(b"help");
+    match line {
+        // every verb but STARTTLS has four letters: compare them as one lower-cased word
+        // (`| 0x20` maps exactly `X` and `x` to `x` for a letter `x`, and the verbs are
+        // all letters)
+        [a, b, c, d] | [a, b, c, d, b' ', ..] => {
+            Some(match u32::from_le_bytes([*a, *b, *c, *d]) | 0x2020_2020 {
+                MAIL => Verb::Mail,
+                RCPT => Verb::Rcpt,
+                DATA => Verb::Data,
+                EHLO => Verb::Ehlo,
+                HELO => Verb::Helo,
+                LHLO => Verb::Lhlo,
+                RSET => Verb::Rset,
+                QUIT => Verb::Quit,
+                NOOP => Verb::Noop,
+                BDAT => Verb::Bdat,
+                AUTH => Verb::Auth,
+                VRFY => Verb::Vrfy,
+                EXPN => Verb::Expn,
+                HELP => Verb::Help,
                 _ => return None,
             })
         }
-        _ if word.eq_ignore_ascii_case(b"STARTTLS") => Some(Verb::StartTls),
-        _ => None,
+        _ => {
+            let word = line.get(..8)?;
+            (word.eq_ignore_ascii_case(b"STARTTLS") && matches!(line.get(8), None | Some(b' ')))
+                .then_some(Verb::StartTls)
+        }
+    }
+}
+
+/// Splits at the first space: `(before, Some(after))` or `(all, None)`.
+fn split_space(text: &str) -> (&str, Option<&str>) {
+    match find_byte(b' ', text.as_bytes()) {
+        Some(i) => (
+            text.get(..i).unwrap_or_default(),
+            Some(text.get(i + 1..).unwrap_or_default()),
+        ),
+        None => (text, None),
     }
 }
 
@@ -102,12 +128,32 @@ fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 /// Decodes one command line, its line end already removed.
+#[inline]
 pub(crate) fn decode_line<'a>(
     line: &'a [u8],
     opts: &DecodeOptions,
 ) -> Result<Command<'a>, DecodeError> {
+    let text = std::str::from_utf8(line).map_err(|_| {
+        if opts.smtputf8 {
+            DecodeError::InvalidUtf8
+        } else {
+            DecodeError::NonAscii
+        }
+    })?;
+    // Without SMTPUTF8 every octet class of the grammar is ASCII, so a line with other
+    // octets never decodes: only the error path scans for them, to say why.
+    decode_text(text, opts).map_err(|e| {
+        if !opts.smtputf8 && !line.is_ascii() {
+            DecodeError::NonAscii
+        } else {
+            e
+        }
+    })
+}
+
+#[inline]
+fn decode_text<'a>(mut text: &'a str, opts: &DecodeOptions) -> Result<Command<'a>, DecodeError> {
     let utf8 = opts.smtputf8;
-    let mut text = to_text(line, utf8)?;
     if opts.quirk_trailing_whitespace {
         text = text.trim_end_matches([' ', '\t']);
     }
@@ -214,10 +260,7 @@ pub(crate) fn decode_line<'a>(
         }
         Verb::Auth => {
             let arg = argument.ok_or(syntax)?;
-            let (mechanism, response) = match arg.split_once(' ') {
-                Some((m, r)) => (m, Some(r)),
-                None => (arg, None),
-            };
+            let (mechanism, response) = split_space(arg);
             if !is_mechanism(mechanism.as_bytes()) {
                 return Err(DecodeError::InvalidMechanism);
             }
@@ -236,20 +279,22 @@ pub(crate) fn decode_line<'a>(
         }
         Verb::Bdat => {
             let arg = argument.ok_or(syntax)?;
-            let (size, last) = match arg.split_once(' ') {
-                Some((size, marker)) if marker.eq_ignore_ascii_case("LAST") => (size, true),
-                Some(_) => return Err(syntax),
-                None => (arg, false),
+            let (size, last) = match split_space(arg) {
+                (size, Some(marker)) if marker.eq_ignore_ascii_case("LAST") => (size, true),
+                (_, Some(_)) => return Err(syntax),
+                (size, None) => (size, false),
             };
-            if size.is_empty() || !size.bytes().all(|b| b.is_ascii_digit()) {
+            let digits = size.as_bytes();
+            if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
                 return Err(syntax);
             }
             // leading zeros are digits too; only the value must fit
-            let significant = size.trim_start_matches('0');
+            let zeros = digits.iter().take_while(|&&b| b == b'0').count();
+            let significant = digits.get(zeros..).unwrap_or_default();
             let size = if significant.is_empty() {
                 0
             } else {
-                parse_u64(significant.as_bytes(), 20)?
+                parse_u64(significant, 20)?
             };
             Ok(Command::Bdat { size, last })
         }

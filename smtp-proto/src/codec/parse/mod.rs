@@ -26,6 +26,93 @@ const BASE64: u8 = 1 << 6;
 /// Printable text of replies and arguments: HT, SP, %d33-126.
 const TEXT: u8 = 1 << 7;
 
+/// The octet sets that have their own lookup table.
+#[derive(Clone, Copy)]
+enum Set {
+    Ldh,
+    LdhUtf8,
+    Atext,
+    AtextUtf8,
+}
+
+/// Builds a membership table at compile time.
+const fn table(set: Set) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let ldh = b.is_ascii_alphanumeric() || b == b'-';
+        // evaluated at compile time: an index out of bounds would fail the build
+        #[allow(clippy::indexing_slicing)]
+        {
+            table[i] = match set {
+                Set::Ldh => ldh,
+                Set::LdhUtf8 => ldh || b >= 0x80,
+                Set::Atext => is_atext_ascii(b),
+                Set::AtextUtf8 => is_atext_ascii(b) || b >= 0x80,
+            };
+        }
+        i += 1;
+    }
+    table
+}
+
+/// Letters, digits and hyphen (domain labels, keywords).
+static LDH: [bool; 256] = table(Set::Ldh);
+/// Label octets under SMTPUTF8: LDH and every non-ASCII octet (U-labels).
+static LDH_UTF8: [bool; 256] = table(Set::LdhUtf8);
+/// `atext` (RFC 5322 §3.2.3).
+pub(crate) static ATEXT_ASCII: [bool; 256] = table(Set::Atext);
+/// `atext` under SMTPUTF8 (RFC 6531 §3.3).
+pub(crate) static ATEXT_UTF8: [bool; 256] = table(Set::AtextUtf8);
+
+const fn is_atext_ascii(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'/'
+                | b'='
+                | b'?'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'{'
+                | b'|'
+                | b'}'
+                | b'~'
+        )
+}
+
+/// Looks a byte up in a membership table.
+#[inline(always)]
+pub(crate) fn member(table: &[bool; 256], b: u8) -> bool {
+    table.get(usize::from(b)).copied().unwrap_or(false)
+}
+
+/// ALPHA / DIGIT / "-".
+#[inline]
+pub(crate) fn is_ldh(b: u8) -> bool {
+    member(&LDH, b)
+}
+
+/// The label octets table for the mode.
+#[inline(always)]
+pub(crate) fn ldh_table(utf8: bool) -> &'static [bool; 256] {
+    if utf8 {
+        &LDH_UTF8
+    } else {
+        &LDH
+    }
+}
+
 const fn build_classes() -> [u8; 256] {
     let mut table = [0u8; 256];
     let mut i = 0;
@@ -140,17 +227,33 @@ pub(crate) fn is_text(b: u8, utf8: bool) -> bool {
     has(b, TEXT) || (utf8 && b >= 0x80)
 }
 
-/// Parses `1*max_digits DIGIT` as a u64; `None` on a non-digit, too many digits or
-/// overflow is reported separately by the caller through `Err`.
+/// Parses `1*max_digits DIGIT` as a u64: an error for an empty or too long run, a
+/// non-digit, or a value above `u64::MAX`.
+#[inline]
 pub(crate) fn parse_u64(digits: &[u8], max_digits: usize) -> Result<u64, DecodeError> {
-    if digits.is_empty() || digits.len() > max_digits || !digits.iter().all(u8::is_ascii_digit) {
+    if digits.is_empty() || digits.len() > max_digits {
         return Err(DecodeError::NumberOutOfRange);
     }
     let mut value: u64 = 0;
+    if digits.len() <= 19 {
+        // 19 digits stay below 2^64: no overflow check needed on this, the usual, path
+        for &d in digits {
+            let digit = d.wrapping_sub(b'0');
+            if digit > 9 {
+                return Err(DecodeError::NumberOutOfRange);
+            }
+            value = value * 10 + u64::from(digit);
+        }
+        return Ok(value);
+    }
     for &d in digits {
+        let digit = d.wrapping_sub(b'0');
+        if digit > 9 {
+            return Err(DecodeError::NumberOutOfRange);
+        }
         value = value
             .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(d - b'0')))
+            .and_then(|v| v.checked_add(u64::from(digit)))
             .ok_or(DecodeError::NumberOutOfRange)?;
     }
     Ok(value)
@@ -159,14 +262,23 @@ pub(crate) fn parse_u64(digits: &[u8], max_digits: usize) -> Result<u64, DecodeE
 /// Turns bytes into `&str`, enforcing the SMTPUTF8 rule: without it every octet must be
 /// ASCII.
 pub(crate) fn to_text(bytes: &[u8], utf8: bool) -> Result<&str, DecodeError> {
-    if bytes.is_ascii() {
-        // ASCII is always valid UTF-8
-        return std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8);
-    }
-    if !utf8 {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        if utf8 {
+            DecodeError::InvalidUtf8
+        } else {
+            DecodeError::NonAscii
+        }
+    })?;
+    if !utf8 && !bytes.is_ascii() {
         return Err(DecodeError::NonAscii);
     }
-    std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8)
+    Ok(text)
+}
+
+/// Finds `needle` in `haystack` (short slices: a plain loop beats a SIMD setup).
+#[inline]
+pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
 }
 
 /// Finds the first line of `input`: returns the line without its end and the number of
@@ -179,7 +291,16 @@ pub(crate) fn frame_line(
     bare_lf_ok: bool,
 ) -> Result<Option<(&[u8], usize)>, DecodeError> {
     let window = input.get(..max).unwrap_or(input);
-    match window.iter().position(|&b| b == b'\n') {
+    // most command lines are short: a plain scan of their head beats setting up memchr
+    let head = window.get(..16).unwrap_or(window);
+    let lf = match find_byte(b'\n', head) {
+        Some(lf) => Some(lf),
+        None => window
+            .get(head.len()..)
+            .and_then(|tail| memchr::memchr(b'\n', tail))
+            .map(|lf| lf + head.len()),
+    };
+    match lf {
         Some(lf) => {
             let consumed = lf + 1;
             let before = window.get(..lf).unwrap_or_default();

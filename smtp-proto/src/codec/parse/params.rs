@@ -6,7 +6,7 @@ use super::{is_atext, is_esmtp_value_octet, is_let_dig, is_xchar, parse_u64};
 use crate::error::DecodeError;
 use crate::types::{
     AuthIdentity, Body, EsmtpParameter, MailParameters, Notify, OriginalRecipient, OtherParameters,
-    RcptParameters, Ret, XText, KNOWN_MAIL_KEYWORDS, KNOWN_RCPT_KEYWORDS,
+    RcptParameters, Ret, XText,
 };
 
 /// `xtext = *( xchar / hexchar )`; hex digits of either case are accepted (ABNF's HEXDIG
@@ -101,13 +101,58 @@ pub(crate) fn is_esmtp_value(s: &[u8], utf8: bool) -> bool {
     !s.is_empty() && s.iter().all(|&b| is_esmtp_value_octet(b, utf8))
 }
 
+/// The parameters with a typed field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Known {
+    Size,
+    Body,
+    SmtpUtf8,
+    Ret,
+    Envid,
+    Auth,
+    RequireTls,
+    Notify,
+    Orcpt,
+}
+
+impl Known {
+    fn name(self) -> &'static str {
+        match self {
+            Known::Size => "SIZE",
+            Known::Body => "BODY",
+            Known::SmtpUtf8 => "SMTPUTF8",
+            Known::Ret => "RET",
+            Known::Envid => "ENVID",
+            Known::Auth => "AUTH",
+            Known::RequireTls => "REQUIRETLS",
+            Known::Notify => "NOTIFY",
+            Known::Orcpt => "ORCPT",
+        }
+    }
+
+    /// Recognises a keyword, ignoring ASCII case; dispatching on the length first means
+    /// most parameters are compared once.
+    #[inline]
+    fn of(keyword: &[u8]) -> Option<Known> {
+        let candidates: &[Known] = match keyword.len() {
+            3 => &[Known::Ret],
+            4 => &[Known::Size, Known::Body, Known::Auth],
+            5 => &[Known::Envid, Known::Orcpt],
+            6 => &[Known::Notify],
+            8 => &[Known::SmtpUtf8],
+            10 => &[Known::RequireTls],
+            _ => return None,
+        };
+        candidates
+            .iter()
+            .find(|k| k.name().as_bytes().eq_ignore_ascii_case(keyword))
+            .copied()
+    }
+}
+
 /// The canonical spelling of a keyword that has a typed field, if `keyword` is one.
 pub(crate) fn known_keyword(keyword: &str) -> Option<&'static str> {
-    KNOWN_MAIL_KEYWORDS
-        .iter()
-        .chain(KNOWN_RCPT_KEYWORDS.iter())
-        .find(|k| k.eq_ignore_ascii_case(keyword))
-        .copied()
+    Known::of(keyword.as_bytes()).map(Known::name)
 }
 
 /// Splits a validated parameter section into parameters.
@@ -151,38 +196,67 @@ pub(crate) fn auth_identity_from_xtext(value: XText<'_>) -> Result<AuthIdentity<
     }
 }
 
-/// One raw parameter: keyword and optional value, syntax checked.
-fn split_param(p: &str, utf8: bool) -> Result<(&str, Option<&str>), DecodeError> {
-    let (keyword, value) = match p.split_once('=') {
-        Some((k, v)) => (k, Some(v)),
-        None => (p, None),
-    };
-    if !is_esmtp_keyword(keyword.as_bytes()) {
-        return Err(DecodeError::MalformedParameter);
-    }
-    if let Some(v) = value {
-        if !is_esmtp_value(v.as_bytes(), utf8) {
-            return Err(DecodeError::MalformedParameter);
-        }
-    }
-    Ok((keyword, value))
+/// Walks the space-separated parameters of a section, checking
+/// `esmtp-keyword ["=" esmtp-value]` as it goes; an empty parameter (two spaces, or a
+/// space at either end) is malformed.
+struct ParamScanner<'a> {
+    raw: &'a str,
+    at: usize,
+    utf8: bool,
+    done: bool,
 }
 
-/// Iterates the space-separated parameters of a section, rejecting empty ones (double
-/// spaces).
-fn each_param<'a>(
-    raw: &'a str,
-    utf8: bool,
-    mut f: impl FnMut(&'a str, Option<&'a str>) -> Result<(), DecodeError>,
-) -> Result<(), DecodeError> {
-    for p in raw.split(' ') {
-        if p.is_empty() {
-            return Err(DecodeError::MalformedParameter);
+impl<'a> ParamScanner<'a> {
+    fn new(raw: &'a str, utf8: bool) -> Self {
+        ParamScanner {
+            raw,
+            at: 0,
+            utf8,
+            done: false,
         }
-        let (keyword, value) = split_param(p, utf8)?;
-        f(keyword, value)?;
     }
-    Ok(())
+
+    #[inline(always)]
+    fn next_param(&mut self) -> Result<Option<(&'a str, Option<&'a str>)>, DecodeError> {
+        const MALFORMED: DecodeError = DecodeError::MalformedParameter;
+        if self.done {
+            return Ok(None);
+        }
+        let raw = self.raw;
+        let bytes = raw.as_bytes();
+        let mut i = self.at;
+        let start = i;
+        match bytes.get(i) {
+            Some(&b) if is_let_dig(b) => i += 1,
+            _ => return Err(MALFORMED),
+        }
+        while bytes.get(i).is_some_and(|&b| super::is_ldh(b)) {
+            i += 1;
+        }
+        let keyword = raw.get(start..i).ok_or(MALFORMED)?;
+        let value = if bytes.get(i) == Some(&b'=') {
+            i += 1;
+            let value_start = i;
+            while bytes
+                .get(i)
+                .is_some_and(|&b| is_esmtp_value_octet(b, self.utf8))
+            {
+                i += 1;
+            }
+            if i == value_start {
+                return Err(MALFORMED);
+            }
+            Some(raw.get(value_start..i).ok_or(MALFORMED)?)
+        } else {
+            None
+        };
+        match bytes.get(i) {
+            None => self.done = true,
+            Some(b' ') => self.at = i + 1,
+            Some(_) => return Err(MALFORMED),
+        }
+        Ok(Some((keyword, value)))
+    }
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, keyword: &'static str) -> Result<(), DecodeError> {
@@ -228,16 +302,17 @@ fn parse_ret(value: &str) -> Result<Ret, DecodeError> {
 
 fn parse_notify(value: &str) -> Result<Notify, DecodeError> {
     const INVALID: DecodeError = DecodeError::InvalidParameter { keyword: "NOTIFY" };
-    if value.eq_ignore_ascii_case("NEVER") {
+    let value = value.as_bytes();
+    if value.eq_ignore_ascii_case(b"NEVER") {
         return Ok(Notify::NEVER);
     }
     let (mut success, mut failure, mut delay) = (false, false, false);
-    for element in value.split(',') {
-        if element.eq_ignore_ascii_case("SUCCESS") {
+    for element in value.split(|&b| b == b',') {
+        if element.eq_ignore_ascii_case(b"SUCCESS") {
             success = true;
-        } else if element.eq_ignore_ascii_case("FAILURE") {
+        } else if element.eq_ignore_ascii_case(b"FAILURE") {
             failure = true;
-        } else if element.eq_ignore_ascii_case("DELAY") {
+        } else if element.eq_ignore_ascii_case(b"DELAY") {
             delay = true;
         } else {
             // includes NEVER mixed with others, which RFC 3461 §4.1 forbids
@@ -256,86 +331,109 @@ fn parse_xtext_value<'a>(value: &'a str, keyword: &'static str) -> Result<XText<
 
 /// Parses the parameter section of MAIL (after the path and its space).
 pub(crate) fn parse_mail_params(raw: &str, utf8: bool) -> Result<MailParameters<'_>, DecodeError> {
-    let mut params = MailParameters::default();
+    // locals rather than fields of the result: they stay in registers while parsing
+    let mut size = None;
+    let mut body = None;
+    let mut smtputf8 = false;
+    let mut ret = None;
+    let mut envid = None;
+    let mut auth = None;
+    let mut requiretls = false;
     let mut has_other = false;
-    each_param(raw, utf8, |keyword, value| {
-        let Some(known) = known_keyword(keyword) else {
+    let mut scanner = ParamScanner::new(raw, utf8);
+    while let Some((keyword, value)) = scanner.next_param()? {
+        let Some(known) = Known::of(keyword.as_bytes()) else {
             has_other = true;
-            return Ok(());
+            continue;
         };
+        let name = known.name();
         match known {
-            "SIZE" => {
-                let digits = required(value, "SIZE")?;
+            Known::Size => {
+                let digits = required(value, name)?;
                 // size-value ::= 1*20DIGIT (RFC 1870); more than u64 is out of range
-                let size = parse_u64(digits.as_bytes(), 20).map_err(|_| {
+                let n = parse_u64(digits.as_bytes(), 20).map_err(|_| {
                     if digits.bytes().all(|b| b.is_ascii_digit()) && !digits.is_empty() {
                         DecodeError::NumberOutOfRange
                     } else {
-                        DecodeError::InvalidParameter { keyword: "SIZE" }
+                        DecodeError::InvalidParameter { keyword: name }
                     }
                 })?;
-                set_once(&mut params.size, size, "SIZE")
+                set_once(&mut size, n, name)?;
             }
-            "BODY" => set_once(
-                &mut params.body,
-                parse_body(required(value, "BODY")?)?,
-                "BODY",
-            ),
-            "SMTPUTF8" => flag_once(&mut params.smtputf8, value, "SMTPUTF8"),
-            "RET" => set_once(&mut params.ret, parse_ret(required(value, "RET")?)?, "RET"),
-            "ENVID" => {
-                let envid = parse_xtext_value(required(value, "ENVID")?, "ENVID")?;
-                set_once(&mut params.envid, envid, "ENVID")
+            Known::Body => set_once(&mut body, parse_body(required(value, name)?)?, name)?,
+            Known::SmtpUtf8 => flag_once(&mut smtputf8, value, name)?,
+            Known::Ret => set_once(&mut ret, parse_ret(required(value, name)?)?, name)?,
+            Known::Envid => {
+                let xtext = parse_xtext_value(required(value, name)?, name)?;
+                set_once(&mut envid, xtext, name)?;
             }
-            "AUTH" => {
-                let xtext = parse_xtext_value(required(value, "AUTH")?, "AUTH")?;
-                set_once(&mut params.auth, auth_identity_from_xtext(xtext)?, "AUTH")
+            Known::Auth => {
+                let xtext = parse_xtext_value(required(value, name)?, name)?;
+                set_once(&mut auth, auth_identity_from_xtext(xtext)?, name)?;
             }
-            "REQUIRETLS" => flag_once(&mut params.requiretls, value, "REQUIRETLS"),
-            other => Err(DecodeError::MisplacedParameter { keyword: other }),
+            Known::RequireTls => flag_once(&mut requiretls, value, name)?,
+            Known::Notify | Known::Orcpt => {
+                return Err(DecodeError::MisplacedParameter { keyword: name })
+            }
         }
-    })?;
-    if has_other {
-        params.other = OtherParameters::from_valid(raw);
     }
-    Ok(params)
+    Ok(MailParameters {
+        size,
+        body,
+        smtputf8,
+        ret,
+        envid,
+        auth,
+        requiretls,
+        other: if has_other {
+            OtherParameters::from_valid(raw)
+        } else {
+            OtherParameters::new()
+        },
+    })
 }
 
 /// Parses the parameter section of RCPT.
 pub(crate) fn parse_rcpt_params(raw: &str, utf8: bool) -> Result<RcptParameters<'_>, DecodeError> {
-    let mut params = RcptParameters::default();
+    let mut notify = None;
+    let mut orcpt = None;
     let mut has_other = false;
-    each_param(raw, utf8, |keyword, value| {
-        let Some(known) = known_keyword(keyword) else {
+    let mut scanner = ParamScanner::new(raw, utf8);
+    while let Some((keyword, value)) = scanner.next_param()? {
+        let Some(known) = Known::of(keyword.as_bytes()) else {
             has_other = true;
-            return Ok(());
+            continue;
         };
+        let name = known.name();
         match known {
-            "NOTIFY" => set_once(
-                &mut params.notify,
-                parse_notify(required(value, "NOTIFY")?)?,
-                "NOTIFY",
-            ),
-            "ORCPT" => {
-                const INVALID: DecodeError = DecodeError::InvalidParameter { keyword: "ORCPT" };
-                let value = required(value, "ORCPT")?;
-                let (addr_type, address) = value.split_once(';').ok_or(INVALID)?;
+            Known::Notify => set_once(&mut notify, parse_notify(required(value, name)?)?, name)?,
+            Known::Orcpt => {
+                let invalid = DecodeError::InvalidParameter { keyword: name };
+                let value = required(value, name)?;
+                let semicolon = super::find_byte(b';', value.as_bytes()).ok_or(invalid)?;
+                let addr_type = value.get(..semicolon).ok_or(invalid)?;
+                let address = value.get(semicolon + 1..).ok_or(invalid)?;
                 if !is_atom(addr_type.as_bytes()) || !is_xtext(address.as_bytes()) {
-                    return Err(INVALID);
+                    return Err(invalid);
                 }
                 set_once(
-                    &mut params.orcpt,
+                    &mut orcpt,
                     OriginalRecipient::from_valid(addr_type, address),
-                    "ORCPT",
-                )
+                    name,
+                )?;
             }
-            other => Err(DecodeError::MisplacedParameter { keyword: other }),
+            _ => return Err(DecodeError::MisplacedParameter { keyword: name }),
         }
-    })?;
-    if has_other {
-        params.other = OtherParameters::from_valid(raw);
     }
-    Ok(params)
+    Ok(RcptParameters {
+        notify,
+        orcpt,
+        other: if has_other {
+            OtherParameters::from_valid(raw)
+        } else {
+            OtherParameters::new()
+        },
+    })
 }
 
 fn push_param(out: &mut Vec<u8>, keyword: &str, value: Option<&str>) {
@@ -397,6 +495,27 @@ pub(crate) fn encode_rcpt_params(params: &RcptParameters<'_>, out: &mut Vec<u8>)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_keywords_in_any_case() {
+        for k in [
+            "SIZE",
+            "BODY",
+            "SMTPUTF8",
+            "RET",
+            "ENVID",
+            "AUTH",
+            "REQUIRETLS",
+            "NOTIFY",
+            "ORCPT",
+        ] {
+            assert_eq!(known_keyword(k), Some(k));
+            assert_eq!(known_keyword(&k.to_ascii_lowercase()), Some(k));
+        }
+        for k in ["SIZ", "SIZES", "X-SIZE", "", "HOLDFOR", "MT-PRIORITY"] {
+            assert_eq!(known_keyword(k), None, "{k}");
+        }
+    }
 
     #[test]
     fn xtext_round_trip() {

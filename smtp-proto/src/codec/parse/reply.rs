@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::{frame_line, is_text, to_text};
+use super::{frame_line, is_text};
 use crate::codec::{DecodeOptions, ReplyLine};
 use crate::error::DecodeError;
 use crate::types::{EnhancedStatusCode, Reply, ReplyCode};
@@ -17,14 +17,15 @@ fn parse_code(bytes: &[u8]) -> Result<ReplyCode, DecodeError> {
     }
 }
 
-/// Reply text: HT, SP, printable ASCII, and UTF-8 beyond ASCII (servers under SMTPUTF8
-/// send it; the caller has checked the octets are UTF-8).
-fn is_reply_text(text: &str) -> bool {
-    text.bytes().all(|b| is_text(b, true))
+/// Reply text: HT, SP, printable ASCII, and octets beyond ASCII (servers under SMTPUTF8
+/// send UTF-8; the caller checks the octets are UTF-8).
+fn is_reply_text(text: &[u8]) -> bool {
+    text.iter().all(|&b| is_text(b, true))
 }
 
-/// Decodes one reply line, line end removed.
-pub(crate) fn decode_line(line: &[u8]) -> Result<ReplyLine<'_>, DecodeError> {
+/// Checks one reply line (line end removed) without converting it: its code, whether it
+/// is the last, and its text octets.
+fn check_line(line: &[u8]) -> Result<(ReplyCode, bool, &[u8]), DecodeError> {
     let code = parse_code(line)?;
     let (last, text) = match line.get(3) {
         None => (true, &[][..]),
@@ -32,17 +33,22 @@ pub(crate) fn decode_line(line: &[u8]) -> Result<ReplyLine<'_>, DecodeError> {
         Some(b'-') => (false, line.get(4..).unwrap_or_default()),
         Some(_) => return Err(DecodeError::MalformedReplyLine),
     };
-    let text = to_text(text, true)?;
     if !is_reply_text(text) {
         return Err(DecodeError::InvalidText);
     }
+    Ok((code, last, text))
+}
+
+/// Decodes one reply line, line end removed.
+pub(crate) fn decode_line(line: &[u8]) -> Result<ReplyLine<'_>, DecodeError> {
+    let (code, last, text) = check_line(line)?;
+    let text = std::str::from_utf8(text).map_err(|_| DecodeError::InvalidUtf8)?;
     Ok(ReplyLine { code, last, text })
 }
 
 /// `status-code SP+` (or the end) at the start of `text`: the code and the octets it
 /// takes, spaces included.
-pub(crate) fn parse_enhanced(text: &str) -> Option<(EnhancedStatusCode, usize)> {
-    let bytes = text.as_bytes();
+pub(crate) fn parse_enhanced(bytes: &[u8]) -> Option<(EnhancedStatusCode, usize)> {
     let class = match bytes.first()? {
         b @ (b'2' | b'4' | b'5') => b - b'0',
         _ => return None,
@@ -84,15 +90,30 @@ pub(crate) fn parse_enhanced(text: &str) -> Option<(EnhancedStatusCode, usize)> 
 }
 
 /// The enhanced code a reply's first line carries, if its class matches the reply code.
-fn enhanced_of(code: ReplyCode, first_text: &str) -> Option<EnhancedStatusCode> {
+fn enhanced_of(code: ReplyCode, first_text: &[u8]) -> Option<EnhancedStatusCode> {
     parse_enhanced(first_text)
         .map(|(e, _)| e)
         .filter(|e| e.class() == code.class())
 }
 
-/// Each line's text as sent (after `code` and its separator).
+/// Each line's text as sent (after `code` and its separator). Lines of a wire form are
+/// separated by CRLF and hold no other LF.
 pub(crate) fn reply_raw_texts(wire: &str) -> impl Iterator<Item = &str> + '_ {
-    wire.split("\r\n").map(|line| line.get(4..).unwrap_or(""))
+    let mut rest = Some(wire);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        let line = match memchr::memchr(b'\n', current.as_bytes()) {
+            Some(lf) => {
+                rest = current.get(lf + 1..);
+                current.get(..lf.saturating_sub(1)).unwrap_or("")
+            }
+            None => {
+                rest = None;
+                current
+            }
+        };
+        Some(line.get(4..).unwrap_or(""))
+    })
 }
 
 /// Each line's text without the enhanced code where it equals `enhanced`.
@@ -100,9 +121,12 @@ pub(crate) fn reply_texts(
     wire: &str,
     enhanced: Option<EnhancedStatusCode>,
 ) -> impl Iterator<Item = &str> + '_ {
-    reply_raw_texts(wire).map(move |text| match (enhanced, parse_enhanced(text)) {
-        (Some(expected), Some((found, len))) if expected == found => text.get(len..).unwrap_or(""),
-        _ => text,
+    reply_raw_texts(wire).map(move |text| match enhanced {
+        Some(expected) => match parse_enhanced(text.as_bytes()) {
+            Some((found, len)) if found == expected => text.get(len..).unwrap_or(""),
+            _ => text,
+        },
+        None => text,
     })
 }
 
@@ -113,34 +137,28 @@ pub(crate) fn decode<'a>(
 ) -> Result<Option<(Reply<'a>, usize)>, DecodeError> {
     let mut offset = 0;
     let mut lines = 0;
-    let mut first: Option<(ReplyCode, &str)> = None;
+    let mut first: Option<(ReplyCode, &[u8])> = None;
     loop {
         let rest = input.get(offset..).unwrap_or_default();
         let Some((line, consumed)) = frame_line(rest, opts.max_reply_line, false)? else {
             return Ok(None);
         };
-        let parsed = decode_line(line)?;
+        let (code, last, text) = check_line(line)?;
         lines += 1;
         if lines > opts.max_reply_lines {
             return Err(DecodeError::TooManyReplyLines {
                 limit: opts.max_reply_lines,
             });
         }
-        match first {
-            None => first = Some((parsed.code, parsed.text)),
-            Some((code, _)) if code != parsed.code => {
-                return Err(DecodeError::InconsistentReplyCodes)
-            }
-            Some(_) => {}
+        let (first_code, first_text) = *first.get_or_insert((code, text));
+        if code != first_code {
+            return Err(DecodeError::InconsistentReplyCodes);
         }
-        let line_end = offset + consumed - 2;
+        let line_end = offset + line.len();
         offset += consumed;
-        if parsed.last {
-            let Some((code, first_text)) = first else {
-                return Err(DecodeError::MalformedReplyLine);
-            };
+        if last {
+            // one UTF-8 check over all the lines (the CRLFs between them are ASCII)
             let wire = input.get(..line_end).unwrap_or_default();
-            // every line was checked to be UTF-8; the CRLFs between them are ASCII
             let wire = std::str::from_utf8(wire).map_err(|_| DecodeError::InvalidUtf8)?;
             let enhanced = enhanced_of(code, first_text);
             return Ok(Some((
@@ -171,7 +189,7 @@ pub(crate) fn build_reply<'t>(
     loop {
         let text = texts.next().unwrap_or("");
         let last = texts.peek().is_none();
-        if !is_reply_text(text) {
+        if !is_reply_text(text.as_bytes()) {
             return Err(DecodeError::InvalidText);
         }
         if !first {
@@ -179,7 +197,7 @@ pub(crate) fn build_reply<'t>(
         }
         let start = wire.len();
         wire.push_str(&code_text);
-        if first && enhanced.is_none() && enhanced_of(code, text).is_some() {
+        if first && enhanced.is_none() && enhanced_of(code, text.as_bytes()).is_some() {
             // the decoder would read the text's head as the enhanced code
             return Err(DecodeError::InvalidEnhancedStatusCode);
         }
@@ -215,16 +233,16 @@ mod tests {
 
     #[test]
     fn enhanced_codes() {
-        let (code, len) = parse_enhanced("5.1.1 no such user").unwrap();
+        let (code, len) = parse_enhanced(b"5.1.1 no such user").unwrap();
         assert_eq!(
             (code.class(), code.subject(), code.detail(), len),
             (5, 1, 1, 6)
         );
         assert_eq!(
-            parse_enhanced("2.0.0").map(|(c, l)| (c.to_string(), l)),
+            parse_enhanced(b"2.0.0").map(|(c, l)| (c.to_string(), l)),
             Some(("2.0.0".into(), 5))
         );
-        assert_eq!(parse_enhanced("4.7.123  x").map(|(_, l)| l), Some(8));
+        assert_eq!(parse_enhanced(b"4.7.123  x").map(|(_, l)| l), Some(8));
         for not in [
             "3.0.0 x",
             "2.0.0x",
@@ -236,7 +254,7 @@ mod tests {
             "2.0.",
             "25.0.0 x",
         ] {
-            assert!(parse_enhanced(not).is_none(), "{not}");
+            assert!(parse_enhanced(not.as_bytes()).is_none(), "{not}");
         }
     }
 
