@@ -1202,9 +1202,16 @@ impl Client {
                 return;
             }
             // RFC 2920 §3.1: DATA accepted without a valid recipient: send a lone dot
-            // so that the server sees an empty message it must not deliver.
+            // so that the server sees an empty message it must not deliver. SMTP owes
+            // one reply to it; LMTP one per accepted recipient (RFC 2033 §4.2), so none
+            // when no RCPT succeeded.
+            let owed = match self.config.flavor {
+                Flavor::Smtp => 1,
+                Flavor::Lmtp => accepted,
+            };
             self.output.extend_from_slice(b".\r\n");
-            self.pending.push_back(Pending::Final(tx, 0));
+            self.pending
+                .extend((0..owed).map(|slot| Pending::Final(tx, slot)));
         } else {
             if !(code.is_transient_failure() || code.is_permanent_failure()) {
                 self.protocol_error(ProtocolError::UnexpectedCode {

@@ -409,6 +409,42 @@ fn pipelined_no_recipient_but_data_accepted_sends_lone_dot() {
 }
 
 #[test]
+fn lmtp_lone_dot_without_accepted_recipient_owes_no_reply() {
+    // RFC 2033 §4.2: one reply per successful RCPT after the dot, so none here.
+    let mut h = Harness::ready_with(
+        ClientConfig::lmtp(Host::new("client.test").unwrap().into_owned()),
+        &["PIPELINING"],
+    );
+    h.client
+        .start_mail(envelope(&["bob@lmtp.test", "carol@lmtp.test"]))
+        .unwrap();
+    h.client.send_body(&b"secret content"[..]).unwrap();
+    h.client.finish_body().unwrap();
+    let _ = h.sent();
+    h.server(b"250 ok\r\n550 no\r\n450 later\r\n354 go\r\n");
+    assert_eq!(h.sent(), ".\r\n");
+    assert_eq!(
+        report(&h.events()).outcome,
+        TransactionOutcome::Failed {
+            stage: FailureStage::Recipients,
+            temporary: true
+        }
+    );
+    // Nothing is awaited: no timer, and the next command leaves at once and gets the
+    // server's next reply.
+    assert!(h.client.is_idle());
+    assert_eq!(h.client.poll_timeout(), None);
+    let noop = h.client.send(Command::Noop { argument: None }).unwrap();
+    assert_eq!(h.sent(), "NOOP\r\n");
+    h.server(b"250 2.0.0 ok\r\n");
+    let events = h.events();
+    assert!(
+        matches!(&events[..], [ClientEvent::Reply { id, reply }] if *id == noop && reply.code().get() == 250),
+        "{events:?}"
+    );
+}
+
+#[test]
 fn pipelined_sender_refused() {
     let mut h = Harness::ready(&["PIPELINING"]);
     h.client.start_mail(envelope(&["bob@mx.test"])).unwrap();
