@@ -1,5 +1,7 @@
-//! Tokio adapters (feature `tokio`): mailwire-core's generic [`Driver`] re-exported, and
-//! conveniences to run the IMAP [`Server`] machine over a stream.
+//! Tokio adapters (feature `tokio`): mailwire-core's generic [`Driver`] re-exported,
+//! conveniences to run the IMAP [`Server`] machine over a stream, and [`ImapClient`], an
+//! async client on the [`Client`](crate::client::Client) machine (STARTTLS through a
+//! handshake closure, FETCH content gathered or streamed to a sink, IDLE for a while).
 //!
 //! TLS stays outside the machine: after [`Next::StartTls`], [`upgrade_server`] hands the
 //! plain stream to a closure that performs the handshake (tokio-rustls'
@@ -62,6 +64,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 pub use mailwire_core::tokio::{Driver, Next, DEFAULT_READ_BUFFER};
 
 use crate::server::{Server, ServerConfig};
+
+mod client;
+pub use client::{Answer, BodySink, FetchedMessage, ImapClient, ImapError, MAX_UNSOLICITED};
 
 /// The tokio driver running an IMAP server session over `S`.
 pub type ServerDriver<S> = Driver<S, Server>;

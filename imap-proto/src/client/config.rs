@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::codec::Quirks;
+use crate::codec::{NonSyncLiterals, Quirks};
 use crate::types::{IntoOwned, Tag};
 
 /// Default time to wait for the greeting or for progress on a command in flight.
@@ -25,7 +25,6 @@ pub const DEFAULT_MAX_STREAMED_LITERAL: u64 = u32::MAX as u64;
 
 /// Client settings; each field says its default.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ClientConfig {
     /// How long to wait for the greeting or for any progress (input) while a command is
     /// in flight; `None` waits forever. Default [`DEFAULT_RESPONSE_TIMEOUT`].
@@ -40,6 +39,13 @@ pub struct ClientConfig {
     /// greeting, after STARTTLS, after a login whose OK carried none), before any queued
     /// command leaves, so commands are encoded for what the server offers. Default `true`.
     pub auto_capability: bool,
+    /// The most non-synchronizing literals the client uses when the server allows them:
+    /// [`NonSyncLiterals::Plus`] takes whatever the server offers (LITERAL+, LITERAL-,
+    /// IMAP4rev2); [`NonSyncLiterals::Minus`] keeps literals above 4096 octets
+    /// synchronizing even under LITERAL+, so the server can refuse a large APPEND before
+    /// it is sent (RFC 7888 §4); [`NonSyncLiterals::Forbidden`] always waits for `+`.
+    /// Default [`NonSyncLiterals::Plus`].
+    pub non_sync_literals: NonSyncLiterals,
     /// The connection starts in TLS (port 993): STARTTLS is refused. Default `false`.
     pub implicit_tls: bool,
     /// Longest response line between literals, CRLF included; a longer one ends the
@@ -66,6 +72,7 @@ impl Default for ClientConfig {
             idle_refresh: DEFAULT_IDLE_REFRESH,
             pipelining: true,
             auto_capability: true,
+            non_sync_literals: NonSyncLiterals::Plus,
             implicit_tls: false,
             max_line_length: DEFAULT_MAX_LINE_LENGTH,
             max_response_length: DEFAULT_MAX_RESPONSE_LENGTH,

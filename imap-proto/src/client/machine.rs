@@ -349,12 +349,22 @@ impl Client {
     /// own LITERAL-).
     pub fn encode_options(&self) -> EncodeOptions {
         let version = self.version();
-        let non_sync = if self.has_capability(&Capability::LiteralPlus) {
+        let offered = if self.has_capability(&Capability::LiteralPlus) {
             NonSyncLiterals::Plus
         } else if self.has_capability(&Capability::LiteralMinus) || version == Version::Rev2 {
             NonSyncLiterals::Minus
         } else {
             NonSyncLiterals::Forbidden
+        };
+        let rank = |literals: NonSyncLiterals| match literals {
+            NonSyncLiterals::Forbidden => 0,
+            NonSyncLiterals::Minus => 1,
+            NonSyncLiterals::Plus => 2,
+        };
+        let non_sync = if rank(self.config.non_sync_literals) < rank(offered) {
+            self.config.non_sync_literals
+        } else {
+            offered
         };
         EncodeOptions::default()
             .with_version(version)
@@ -741,7 +751,8 @@ impl Client {
             },
         ) = (&mut kind, &mut body)
         {
-            if self.has_capability(&Capability::SaslIr) {
+            // SASL-IR is part of IMAP4rev2 (RFC 9051 §6.2.2).
+            if self.has_capability(&Capability::SaslIr) || self.version() == Version::Rev2 {
                 *inline = initial_response.take();
             } else {
                 *inline = None;

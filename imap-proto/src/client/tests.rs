@@ -7,6 +7,7 @@ use bytes::{Bytes, BytesMut};
 use mailwire_core::{Secret, Session, Transport};
 
 use super::*;
+use crate::codec::NonSyncLiterals;
 use crate::types::{
     AppendData, AppendMessage, Capability, CommandBody, Data, FetchAttribute, FetchAttributes,
     Flag, FlagFetch, GreetingKind, IString, Mailbox, MessageDataItem, NonEmpty, SearchKey, Section,
@@ -455,6 +456,28 @@ fn literal_plus_and_minus_go_without_waiting() {
     assert_eq!(minus.take(), "A2 APPEND INBOX {5000}\r\n");
     minus.feed(b"+ go\r\n");
     assert_eq!(minus.take(), format!("{big}\r\n"));
+
+    // The client can use less than the server allows.
+    let mut capped = Harness::new(ClientConfig {
+        non_sync_literals: NonSyncLiterals::Minus,
+        ..ClientConfig::default()
+    });
+    capped.greet("IMAP4rev1 LITERAL+");
+    append(&mut capped, message);
+    assert_eq!(
+        capped.take(),
+        format!("A1 APPEND INBOX {{18+}}\r\n{message}\r\n")
+    );
+    capped.feed(b"A1 OK\r\n");
+    append(&mut capped, &big);
+    assert_eq!(capped.take(), "A2 APPEND INBOX {5000}\r\n");
+    let mut never = Harness::new(ClientConfig {
+        non_sync_literals: NonSyncLiterals::Forbidden,
+        ..ClientConfig::default()
+    });
+    never.greet("IMAP4rev1 LITERAL+");
+    append(&mut never, message);
+    assert_eq!(never.take(), "A1 APPEND INBOX {18}\r\n");
 }
 
 #[test]
