@@ -590,3 +590,85 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// What the in-process receiving server saw.
+#[derive(Debug)]
+struct Seen {
+    modes: Vec<mailwire_smtp::server::DataMode>,
+    content: Vec<u8>,
+    recipients: usize,
+}
+
+/// One SMTP session on our server machine (mailwire-smtp) offering CHUNKING, 8BITMIME
+/// and PIPELINING, accepting everything.
+async fn chunking_server(listener: tokio::net::TcpListener) -> Seen {
+    use mailwire_core::tokio::{Driver, Next};
+    use mailwire_smtp::server::{ServerConfig, ServerEvent, ServerSession};
+    let (stream, _) = listener.accept().await.unwrap();
+    let config = ServerConfig::builder("mx.chunk.test")
+        .chunking(true)
+        .build()
+        .unwrap();
+    let now = tokio::time::Instant::now().into_std();
+    let mut driver = Driver::new(stream, ServerSession::new(config, now));
+    let mut seen = Seen {
+        modes: Vec::new(),
+        content: Vec::new(),
+        recipients: 0,
+    };
+    while let Ok(Next::Event(event)) = driver.next_event().await {
+        let machine = driver.machine_mut();
+        match event {
+            ServerEvent::Mail { id, .. } => machine.accept(id).unwrap(),
+            ServerEvent::Recipient { id, .. } => {
+                seen.recipients += 1;
+                machine.accept(id).unwrap()
+            }
+            ServerEvent::MessageStart { mode } => seen.modes.push(mode),
+            ServerEvent::MessageData(chunk) => seen.content.extend_from_slice(&chunk),
+            ServerEvent::MessageEnd { id, .. } => machine.accept(id).unwrap(),
+            _ => {}
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn chunking_is_used_when_offered() {
+    let dir = TempDir::new("relay-chunking");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(chunking_server(listener));
+    let dns = TestDns::builder()
+        .mx("chunk.test", 10, "mx.chunk.test")
+        .a("mx.chunk.test", Ipv4Addr::LOCALHOST)
+        .start()
+        .await;
+    let (queue, transport) = queue_with(dir.path(), relay(base_config(&dns, port))).await;
+    let mut content = EIGHT_BIT.to_vec();
+    // Larger than one read buffer, with a line that is only a dot: BDAT carries it as
+    // is, with no dot-stuffing.
+    for line in 0..3000 {
+        content.extend_from_slice(format!("line {line} of the big body\r\n.\r\n").as_bytes());
+    }
+    queue
+        .enqueue(
+            envelope(
+                Some("alice@example.org"),
+                &["x@chunk.test", "y@chunk.test"],
+                SystemTime::now(),
+            ),
+            &content,
+        )
+        .await
+        .unwrap();
+    let summary = queue.process_due(Arc::clone(&transport)).await;
+    assert_eq!(summary.delivered, 2, "{summary:?}");
+    let seen = tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.modes, [mailwire_smtp::server::DataMode::Bdat]);
+    assert_eq!(seen.recipients, 2);
+    assert_eq!(seen.content, content, "byte for byte");
+}
