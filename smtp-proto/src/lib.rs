@@ -12,3 +12,8 @@ pub mod server;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 pub mod types;
+
+/// The README's examples, compiled as doctests.
+#[cfg(all(doctest, feature = "tls"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

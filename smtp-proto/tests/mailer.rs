@@ -443,3 +443,54 @@ impl BuildWithCa for MailerBuilder {
         self.ca_pem(server.cert_pem.clone()).build().unwrap()
     }
 }
+
+/// The README's example, the same code with the test server's port and certificate:
+/// a message with an attachment and a Bcc, over STARTTLS with AUTH.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_example_against_a_server() {
+    let server = TestServer::start(Options {
+        starttls: true,
+        auth: true,
+        require_auth: true,
+        ..Options::default()
+    })
+    .await;
+    let pdf = b"%PDF-1.4 not really\n\x00\xff".to_vec();
+    let now = 1_714_564_800;
+
+    let run = async {
+        let message = MessageBuilder::new()
+            .from(MimeMailbox::new(None, "alice@example.com"))
+            .to(MimeMailbox::new(None, "bob@example.org"))
+            .bcc(MimeMailbox::new(None, "archive@example.com")) // in the envelope, not in the header
+            .subject("Quarterly report")
+            .date(DateTime::from_unix_timestamp(now, 0).ok_or("date out of range")?)
+            .text("Hello Bob,\nthe report is attached.\n")
+            .attachment("report.pdf", "application/pdf", pdf.clone())
+            .build(&mut |buffer: &mut [u8]| getrandom::fill(buffer).unwrap_or_default())?;
+        let mailer = Mailer::builder("localhost") // here: the test server
+            .port(server.port)
+            .ca_pem(server.cert_pem.clone())
+            .authentication(Authentication::password(USER, PASSWORD))
+            .build()?;
+        let delivery = mailer.send(&message).await?;
+        for recipient in delivery.recipients() {
+            println!("{}: {:?}", recipient.recipient, recipient.outcome);
+        }
+        Ok::<_, Box<dyn std::error::Error>>((message, delivery))
+    };
+    let (message, delivery) = bounded(run).await.unwrap();
+    assert_eq!(delivery.accepted().count(), 2);
+    let received = server.messages();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].to, ["bob@example.org", "archive@example.com"]);
+    assert_eq!(received[0].content, message.to_bytes());
+    // The attachment arrives intact (read back with the mime parser).
+    let parsed = mailwire_mime::tree::Message::parse(&received[0].content).unwrap();
+    let attachment = parsed
+        .parts()
+        .find(|part| part.filename().as_deref() == Some("report.pdf"))
+        .expect("the attachment");
+    assert_eq!(attachment.decoded().as_ref(), pdf.as_slice());
+    assert!(!String::from_utf8_lossy(&received[0].content).contains("archive@"));
+}

@@ -13,13 +13,14 @@ use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 
 use crate::client::{
-    Client, ClientConfig, ClientError, ClientEvent, ClientTimeouts, CommandId, MailEnvelope,
-    ProtocolError, RecipientResult, RecipientStage, RecipientStatus,
+    Client, ClientConfig, ClientError, ClientEvent, ClientTimeouts, CommandId, FailureStage,
+    MailEnvelope, ProtocolError, RecipientResult, RecipientStage, RecipientStatus,
+    TransactionOutcome,
 };
 use crate::mailer::auth::{plan, AuthPlan, Authentication};
 use crate::mailer::error::{MailerError, TimeoutStage};
 use crate::mailer::report::{Delivery, RecipientOutcome, RecipientReport};
-use crate::types::{Body, Command, Host};
+use crate::types::{Body, Command, Host, ReplyCode};
 
 /// Any stream a connection runs on: TCP, or TLS over it.
 pub(crate) trait AsyncStream: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -423,6 +424,21 @@ impl Connection {
                     record(&mut recipients, result);
                 }
                 ClientEvent::TransactionDone(report) => {
+                    if let TransactionOutcome::Failed {
+                        stage: FailureStage::Connection,
+                        ..
+                    } = report.outcome
+                    {
+                        // The session ended under the transaction (a 421 comes with
+                        // its reply; timeouts and losses were reported before).
+                        let error = match report.reply {
+                            Some(reply) if reply.code() == ReplyCode::SERVICE_NOT_AVAILABLE => {
+                                MailerError::ServiceClosing(reply)
+                            }
+                            _ => closed_error(last_protocol_error),
+                        };
+                        return Err(fail(error, answered));
+                    }
                     self.idle_since = tokio::time::Instant::now();
                     return Ok(Delivery {
                         recipients,

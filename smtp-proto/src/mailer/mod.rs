@@ -3,13 +3,13 @@
 //! tokio-rustls.
 //!
 //! ```no_run
-//! # async fn send() -> Result<(), Box<dyn std::error::Error>> {
 //! use mailwire_smtp::mailer::{Authentication, Mailer};
-//! # let message: mailwire_mime::build::Message = unimplemented!();
+//!
+//! # async fn send(message: &mailwire_mime::build::Message) -> Result<(), Box<dyn std::error::Error>> {
 //! let mailer = Mailer::builder("smtp.example.com") // STARTTLS on 587, platform roots
 //!     .authentication(Authentication::password("alice@example.com", "app-password"))
 //!     .build()?;
-//! let delivery = mailer.send(&message).await?;
+//! let delivery = mailer.send(message).await?;
 //! for recipient in delivery.recipients() {
 //!     println!("{}: {:?}", recipient.recipient, recipient.outcome.code());
 //! }
