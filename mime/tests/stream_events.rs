@@ -235,7 +235,8 @@ fn header_buffer_is_bounded_by_the_limits() {
         matches!(error, StreamError::Parse(ParseError::Header { .. })),
         "{error:?}"
     );
-    // The parser stays failed.
+    // The parser stays failed, and holds no input any more.
+    assert_eq!(parser.buffered(), 0);
     assert_eq!(parser.feed(b"more").unwrap_err(), error);
     // A header section within the limits is fine.
     assert!(Message::parse_with(b"Subject: x\r\n\r\nbody", &limits).is_ok());

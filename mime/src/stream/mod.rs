@@ -278,6 +278,9 @@ impl StreamParser {
         let result = self.run_inner(at_end);
         if let Err(error) = &result {
             self.error = Some(error.clone());
+            // A failed parser reads nothing more: let go of the input it held.
+            self.buf = Vec::new();
+            self.pos = 0;
         }
         result.map_err(StreamError::Parse)
     }
