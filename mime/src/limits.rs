@@ -26,7 +26,8 @@ pub struct Limits {
     /// How deeply multiparts and encapsulated messages (message/rfc822,
     /// message/global) may nest. The top-level message is depth 0, its parts are
     /// depth 1, and so on; a part deeper than this is an error. Default 100, as in
-    /// Dovecot; RFC 2046 sets no limit.
+    /// Dovecot; RFC 2046 sets no limit. The tree parser recurses once per level, so
+    /// keep this in the hundreds (a few hundred bytes of stack per level).
     pub max_depth: usize,
     /// How many entities one message may have in all: the message itself, every
     /// body part and every encapsulated message. Default 10 000.
