@@ -143,6 +143,9 @@ struct InFlight {
     kind: Kind,
     internal: bool,
     expunge_free: bool,
+    /// [`Client::capability_updates`] when the command left: capabilities learnt after
+    /// it (untagged CAPABILITY during LOGIN) are fresh.
+    capability_updates: u64,
     /// PLAIN's message when the server has no SASL-IR: sent at the first challenge.
     auto_response: Option<Secret<Vec<u8>>>,
 }
@@ -197,6 +200,8 @@ pub struct Client {
     logout_queued: bool,
     sasl_waiting: Option<CommandId>,
     discarded_after_starttls: usize,
+    /// How many times capabilities were learnt.
+    capability_updates: u64,
     next_id: u64,
     timer: Option<Timer>,
     clock: Instant,
@@ -245,6 +250,7 @@ impl Client {
             logout_queued: false,
             sasl_waiting: None,
             discarded_after_starttls: 0,
+            capability_updates: 0,
             next_id: 0,
             timer,
             clock: now,
@@ -797,6 +803,7 @@ impl Client {
             kind,
             internal,
             expunge_free,
+            capability_updates: self.capability_updates,
             auto_response,
         });
     }
@@ -923,6 +930,7 @@ impl Client {
         capabilities: Vec<Capability<'static>>,
     ) {
         self.capabilities = Some(capabilities.clone());
+        self.capability_updates += 1;
         self.events.push_back(ClientEvent::Capabilities {
             command,
             capabilities,
@@ -1117,7 +1125,6 @@ impl Client {
             Some(Code::Capability(capabilities)) if ok => Some(capabilities.to_vec()),
             _ => None,
         };
-        let learnt = code_capabilities.is_some();
         if let Some(capabilities) = code_capabilities {
             let command = (!flight.internal).then_some(flight.id);
             self.learn_capabilities(command, capabilities);
@@ -1125,8 +1132,9 @@ impl Client {
         match &flight.kind {
             Kind::Login | Kind::Authenticate { .. } if ok => {
                 self.state = ClientState::Authenticated;
-                if !learnt {
-                    // RFC 9051 §6.2.2: logging in may change the capabilities.
+                if self.capability_updates == flight.capability_updates {
+                    // RFC 9051 §6.2.2: logging in may change the capabilities; none came
+                    // with or during the command.
                     self.ask_capabilities();
                 }
             }

@@ -641,6 +641,16 @@ fn authenticate_plain_with_and_without_sasl_ir() {
     // No capabilities in the OK: they are asked again.
     assert_eq!(harness.client.capabilities(), None);
     assert_eq!(harness.take(), "A2 CAPABILITY\r\n");
+
+    // An untagged CAPABILITY during LOGIN is as good as the code.
+    let mut harness = Harness::new(ClientConfig::default());
+    harness.greet("IMAP4rev1");
+    let id = harness.client.login("tim", "secret").unwrap();
+    harness.take();
+    let events = harness.feed(b"* CAPABILITY IMAP4rev1 IDLE\r\nA1 OK logged in\r\n");
+    assert_eq!(completed(&events), [(id, State::Ok)]);
+    assert!(harness.client.has_capability(&Capability::Idle));
+    assert_eq!(harness.take(), "");
 }
 
 #[test]
