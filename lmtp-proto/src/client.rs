@@ -9,11 +9,12 @@
 //!
 //! [`DeliveryTracker`] reads those events and, when the transaction ends, gives a
 //! [`DeliveryReport`]: for every recipient of the envelope, in order, whether the
-//! message was delivered, deferred or refused, and the reply that said so. It also
-//! applies RFC 2033 §5: "If the connection closes after replies for some, but not all,
-//! recipients have arrived, the client MUST process the replies that arrived and treat
-//! the rest as temporary failures" — the delivered ones stay delivered even though the
-//! machine reports the transaction as failed at [`FailureStage::Connection`].
+//! message was delivered, deferred or refused, and the reply that said so. RFC 2033 §5
+//! ("If the connection closes after replies for some, but not all, recipients have
+//! arrived, the client MUST process the replies that arrived and treat the rest as
+//! temporary failures") is the machine's: the replies that arrived keep their results,
+//! and the report lists the rest in [`TransactionReport::unanswered`], which the tracker
+//! reports as deferred, [`DecidedBy::ConnectionEnded`].
 //!
 //! ```
 //! use std::time::Instant;
@@ -276,20 +277,14 @@ fn final_result(index: usize, entry: Entry, done: &TransactionReport) -> Recipie
         (Some((status, reply)), None) if status != RecipientStatus::Accepted => {
             (status, DecidedBy::Rcpt, Some(reply))
         }
-        // Accepted at RCPT (or never answered) and no delivery reply: the transaction's
-        // end decides.
+        // The connection ended before its answer (with the 421 that ended it, if any).
+        (_, None) if done.unanswered.contains(&index) => (
+            RecipientStatus::Deferred,
+            DecidedBy::ConnectionEnded,
+            done.reply.clone(),
+        ),
+        // Accepted at RCPT and no delivery reply: the transaction's end decides.
         (_, None) => match (done.outcome, &done.reply) {
-            (
-                TransactionOutcome::Failed {
-                    stage: FailureStage::Connection,
-                    ..
-                },
-                reply,
-            ) => (
-                RecipientStatus::Deferred,
-                DecidedBy::ConnectionEnded,
-                reply.clone(),
-            ),
             (TransactionOutcome::Failed { temporary, .. }, Some(reply)) => (
                 if temporary {
                     RecipientStatus::Deferred

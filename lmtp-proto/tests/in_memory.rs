@@ -546,6 +546,11 @@ fn replies_that_arrived_before_the_connection_closed_are_kept() {
         ]
     );
     assert_eq!(report.delivered().count(), 1);
+    // The machine itself keeps the delivery: the transaction is not failed as a whole.
+    assert_eq!(
+        report.outcome,
+        TransactionOutcome::Accepted { recipients: 1 }
+    );
     assert!(pair
         .client_events
         .iter()

@@ -102,7 +102,8 @@ pub enum FailureStage {
     /// chunk. With LMTP, every recipient's reply was a failure.
     Content,
     /// The connection ended (closed, timed out, 421, protocol error) before the
-    /// transaction did.
+    /// transaction did (with LMTP: before any recipient's reply after the content was
+    /// positive). [`TransactionReport::unanswered`] lists the recipients to try again.
     Connection,
 }
 
@@ -111,6 +112,11 @@ pub enum FailureStage {
 pub enum TransactionOutcome {
     /// The server took responsibility for the message, for `recipients` recipients
     /// (the [`RecipientResult`]s of stage [`RecipientStage::Delivery`] say which).
+    ///
+    /// With LMTP this is also the outcome when the connection ended after some
+    /// recipients' replies arrived and at least one was positive (RFC 2033 §5: the
+    /// replies that arrived count, the rest are temporary failures, listed in
+    /// [`TransactionReport::unanswered`]).
     Accepted {
         /// How many recipients it accepted the message for.
         recipients: usize,
@@ -132,10 +138,17 @@ pub struct TransactionReport {
     /// Accepted or failed.
     pub outcome: TransactionOutcome,
     /// The reply that decided the outcome when there is a single one: the reply after
-    /// the content (SMTP), or the reply that refused the transaction. `None` with LMTP
-    /// success (see the recipients' results), when no recipient was accepted, or when
-    /// the connection ended.
+    /// the content (SMTP), the reply that refused the transaction, or the 421 that
+    /// ended the connection under it. `None` with LMTP success (see the recipients'
+    /// results), when no recipient was accepted, or when the connection ended without
+    /// a reply.
     pub reply: Option<Reply<'static>>,
+    /// When the connection ended under the transaction: the envelope positions (from
+    /// 0, in order) of the recipients the server never gave a final answer, neither a
+    /// refusal at RCPT nor a [`RecipientStage::Delivery`] result. They are temporary
+    /// failures, to be tried again (RFC 2033 §5; for SMTP, RFC 5321 §6.1: the message
+    /// may or may not have been taken). Empty when the transaction ended otherwise.
+    pub unanswered: Vec<usize>,
 }
 
 /// An event of the client machine, read with

@@ -213,6 +213,27 @@ impl Transaction {
             .iter()
             .any(|r| r.at_rcpt == Some(RecipientStatus::Deferred))
     }
+
+    /// The recipients without a final answer: not refused at RCPT (accepted, or not
+    /// answered yet) and without a reply after the content. Only LMTP gets replies
+    /// after the content one by one; SMTP's single reply ends the transaction.
+    fn unanswered(&self) -> Vec<usize> {
+        let answered_after_content: Vec<usize> = self
+            .final_slots
+            .iter()
+            .take(self.finals_received)
+            .copied()
+            .collect();
+        self.recipients
+            .iter()
+            .enumerate()
+            .filter(|(index, r)| {
+                matches!(r.at_rcpt, None | Some(RecipientStatus::Accepted))
+                    && !answered_after_content.contains(index)
+            })
+            .map(|(index, _)| index)
+            .collect()
+    }
 }
 
 /// The single timer: what it waits for, the progress it was armed at, and when it
@@ -1366,28 +1387,47 @@ impl Client {
     }
 
     fn end_transaction(&mut self, outcome: TransactionOutcome, reply: Option<Reply<'static>>) {
+        self.end_transaction_with(outcome, reply, Vec::new());
+    }
+
+    fn end_transaction_with(
+        &mut self,
+        outcome: TransactionOutcome,
+        reply: Option<Reply<'static>>,
+        unanswered: Vec<usize>,
+    ) {
         if let Some(transaction) = self.transaction.take() {
             self.events
                 .push_back(ClientEvent::TransactionDone(TransactionReport {
                     transaction: transaction.id,
                     outcome,
                     reply,
+                    unanswered,
                 }));
         }
         self.flush_deferred();
     }
 
-    /// The session ends under a running transaction.
+    /// The session ends under a running transaction. With LMTP the recipients' replies
+    /// that arrived stand: if one took the message, the transaction is accepted for
+    /// them (RFC 2033 §5); every recipient still without an answer is a temporary
+    /// failure.
     fn end_transaction_on_close(&mut self, reply: Option<&Reply<'static>>) {
-        if self.transaction.is_some() {
-            self.end_transaction(
-                TransactionOutcome::Failed {
-                    stage: FailureStage::Connection,
-                    temporary: true,
-                },
-                reply.cloned(),
-            );
-        }
+        let Some(transaction) = &self.transaction else {
+            return;
+        };
+        let unanswered = transaction.unanswered();
+        let outcome = if self.config.flavor == Flavor::Lmtp && transaction.delivered > 0 {
+            TransactionOutcome::Accepted {
+                recipients: transaction.delivered,
+            }
+        } else {
+            TransactionOutcome::Failed {
+                stage: FailureStage::Connection,
+                temporary: true,
+            }
+        };
+        self.end_transaction_with(outcome, reply.cloned(), unanswered);
     }
 
     fn purge_outgoing(&mut self, tx: TransactionId) {

@@ -963,6 +963,82 @@ fn lmtp_reports_each_recipient_after_data() {
     assert_eq!(done.reply, None);
 }
 
+/// An LMTP client with three recipients accepted at RCPT and its content sent.
+fn lmtp_waiting_for_three_replies() -> Harness {
+    let mut h = Harness::ready_with(
+        ClientConfig::lmtp(Host::new("client.test").unwrap().into_owned()),
+        &["PIPELINING", "ENHANCEDSTATUSCODES"],
+    );
+    h.client
+        .start_mail(envelope(&["a@lmtp.test", "b@lmtp.test", "c@lmtp.test"]))
+        .unwrap();
+    h.client.send_body(&b"Hello\r\n"[..]).unwrap();
+    h.client.finish_body().unwrap();
+    let _ = h.sent();
+    h.server(b"250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_eq!(h.sent(), "Hello\r\n.\r\n");
+    let _ = h.events();
+    h
+}
+
+#[test]
+fn lmtp_connection_closed_mid_replies_keeps_the_replies_that_arrived() {
+    // RFC 2033 §5: process the replies that arrived, the rest are temporary failures.
+    let mut h = lmtp_waiting_for_three_replies();
+    h.server(b"250 2.0.0 <a@lmtp.test> delivered\r\n452 4.2.2 <b@lmtp.test> full\r\n");
+    h.client.handle_eof(h.now);
+    let events = h.events();
+    assert_eq!(
+        recipient_results(&events),
+        vec![
+            (0, RecipientStage::Delivery, RecipientStatus::Accepted, 250),
+            (1, RecipientStage::Delivery, RecipientStatus::Deferred, 452),
+        ]
+    );
+    assert!(events.contains(&ClientEvent::ConnectionLost));
+    let done = report(&events);
+    assert_eq!(done.outcome, TransactionOutcome::Accepted { recipients: 1 });
+    assert_eq!(done.reply, None);
+    assert_eq!(done.unanswered, vec![2]);
+    assert!(h.client.is_closed());
+}
+
+#[test]
+fn lmtp_service_closing_mid_replies_defers_only_the_rest() {
+    let mut h = lmtp_waiting_for_three_replies();
+    h.server(b"550 5.2.1 <a@lmtp.test> disabled\r\n421 4.3.2 shutting down\r\n");
+    let events = h.events();
+    assert_eq!(
+        recipient_results(&events),
+        vec![(0, RecipientStage::Delivery, RecipientStatus::Rejected, 550)]
+    );
+    let done = report(&events);
+    // Nothing was delivered: a temporary failure of the connection, for the two
+    // recipients still owed a reply.
+    assert_eq!(
+        done.outcome,
+        TransactionOutcome::Failed {
+            stage: FailureStage::Connection,
+            temporary: true
+        }
+    );
+    assert_eq!(done.reply.unwrap().code().get(), 421);
+    assert_eq!(done.unanswered, vec![1, 2]);
+
+    // Timing out after one delivery: the delivered recipient stays delivered.
+    let mut h = lmtp_waiting_for_three_replies();
+    h.server(b"250 2.0.0 <a@lmtp.test> delivered\r\n");
+    h.advance(Duration::from_secs(600));
+    h.tick();
+    let events = h.events();
+    assert!(events.contains(&ClientEvent::TimedOut {
+        waiting: Waiting::DataTermination
+    }));
+    let done = report(&events);
+    assert_eq!(done.outcome, TransactionOutcome::Accepted { recipients: 1 });
+    assert_eq!(done.unanswered, vec![1, 2]);
+}
+
 #[test]
 fn lmtp_bdat_last_waits_for_earlier_chunks() {
     let mut h = Harness::ready_with(
@@ -1164,6 +1240,8 @@ fn service_closing_mid_transaction() {
         }
     );
     assert_eq!(done.reply.unwrap().code().get(), 421);
+    // The RCPT never got its answer: the recipient is to be tried again.
+    assert_eq!(done.unanswered, vec![0]);
     assert_eq!(h.client.transport(), Transport::Closed);
 }
 
@@ -1228,6 +1306,7 @@ fn connection_lost() {
             temporary: true
         }
     );
+    assert_eq!(report(&events).unanswered, vec![0]);
     assert!(h.client.is_closed());
 }
 
