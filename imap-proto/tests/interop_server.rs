@@ -348,12 +348,7 @@ impl App {
                 }
             }
             ServerEvent::Command { id, command, .. } => self.command(server, now, id, command),
-            ServerEvent::AppendMessage {
-                id,
-                message,
-                needs_accept,
-                ..
-            } => {
+            ServerEvent::AppendMessage { id, message, .. } => {
                 let folder = folder_name(&message.mailbox);
                 if !self.store.lock().unwrap().folders.contains_key(&folder) {
                     self.append = None;
@@ -367,9 +362,7 @@ impl App {
                     messages: Vec::new(),
                 });
                 pending.messages.push((message, Vec::new()));
-                if needs_accept {
-                    server.accept_append(now, id).unwrap();
-                }
+                server.accept_append(now, id).unwrap();
             }
             ServerEvent::AppendData { chunk, .. } => {
                 if let Some((_, bytes)) = self

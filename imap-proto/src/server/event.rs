@@ -179,11 +179,14 @@ pub enum ServerEvent {
         /// Correlation id of the exchange.
         id: CommandId,
     },
-    /// APPEND announced a message. When `needs_accept` (a synchronizing literal), the
-    /// client waits: call [`Server::accept_append`](crate::server::Server::accept_append)
-    /// to let it send (`+`), or complete with NO (`[TRYCREATE]`, `[OVERQUOTA]`, ...) and
-    /// nothing is read. Otherwise (a non-synchronizing literal) the octets are already on
-    /// their way; completing with NO discards them.
+    /// APPEND announced a message: accept it with
+    /// [`Server::accept_append`](crate::server::Server::accept_append), or refuse the
+    /// command with NO (`[TRYCREATE]`, `[OVERQUOTA]`, ...). The machine reads nothing
+    /// more of the command until then. For a synchronizing literal the client waits:
+    /// acceptance sends `+`, refusal means none of its octets is ever read. For a
+    /// non-synchronizing one the octets are already on their way (they wait in the input
+    /// buffer, within [`ServerConfig::max_pipelined_input`](crate::server::ServerConfig::max_pipelined_input));
+    /// refusal drops them.
     ///
     /// The octets follow as [`ServerEvent::AppendData`]; the next message (MULTIAPPEND)
     /// or [`ServerEvent::AppendDone`] marks the end of this one.
@@ -194,8 +197,8 @@ pub enum ServerEvent {
         tag: Tag<'static>,
         /// The message.
         message: AppendedMessage,
-        /// The client waits for the application's acceptance.
-        needs_accept: bool,
+        /// A synchronizing literal: the client waits for `+`.
+        synchronizing: bool,
     },
     /// Octets of the message being appended, in order, as they arrive.
     AppendData {

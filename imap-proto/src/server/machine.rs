@@ -101,8 +101,8 @@ enum Step {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AppendStage {
-    /// A synchronizing literal waits for `accept_append`.
-    AwaitAccept { length: u64 },
+    /// The message waits for `accept_append`.
+    AwaitAccept { length: u64, synchronizing: bool },
     /// Octets are arriving (or the rest of the command is being read).
     Receiving,
     /// The whole command arrived; waits for the completion.
@@ -1388,12 +1388,12 @@ impl Server {
         message.index = index;
         message.mailbox = mailbox.clone();
         message.length = length;
-        let stage = if announcement.synchronizing {
-            self.reading = Reading::Commands;
-            AppendStage::AwaitAccept { length }
-        } else {
-            self.reading = Reading::AppendOctets { left: length };
-            AppendStage::Receiving
+        // Nothing more is read until the application decides, so its decision never
+        // races the machine (and the answers do not depend on how the input arrived).
+        self.reading = Reading::Commands;
+        let stage = AppendStage::AwaitAccept {
+            length,
+            synchronizing: announcement.synchronizing,
         };
         self.current = Some(Current {
             id,
@@ -1409,7 +1409,7 @@ impl Server {
             id,
             tag,
             message,
-            needs_accept: announcement.synchronizing,
+            synchronizing: announcement.synchronizing,
         });
     }
 
@@ -1740,11 +1740,20 @@ impl Server {
                 };
             }
             Step::Append {
-                stage: AppendStage::AwaitAccept { .. },
+                stage:
+                    AppendStage::AwaitAccept {
+                        length,
+                        synchronizing,
+                    },
                 ..
             } => {
-                // The client waits for `+` and sends nothing more of this command.
-                self.reading = Reading::Commands;
+                self.reading = if synchronizing {
+                    // The client waits for `+` and sends nothing more of this command.
+                    Reading::Commands
+                } else {
+                    // Announced within the limits, so dropped rather than fatal.
+                    Reading::SkipOctets { left: length }
+                };
             }
             _ => {}
         }
@@ -1803,26 +1812,30 @@ impl Server {
         )
     }
 
-    /// Lets the client send the APPEND message announced with a synchronizing literal
-    /// (`+ Ready for literal data`). For a non-synchronizing literal, whose octets are
-    /// already coming, it does nothing and succeeds.
+    /// Accepts the APPEND message announced by the last [`ServerEvent::AppendMessage`]:
+    /// `+ Ready for literal data` for a synchronizing literal, and its octets flow as
+    /// [`ServerEvent::AppendData`].
     pub fn accept_append(&mut self, now: Instant, id: CommandId) -> Result<(), ServerError> {
         self.current_for(id)?;
-        let length = match &mut self.current {
+        let (length, synchronizing) = match &mut self.current {
             Some(Current {
                 step: Step::Append { stage, .. },
                 ..
             }) => match *stage {
-                AppendStage::AwaitAccept { length } => {
+                AppendStage::AwaitAccept {
+                    length,
+                    synchronizing,
+                } => {
                     *stage = AppendStage::Receiving;
-                    length
+                    (length, synchronizing)
                 }
-                AppendStage::Receiving => return Ok(()),
-                AppendStage::Done => return Err(ServerError::WrongDecision),
+                _ => return Err(ServerError::WrongDecision),
             },
             _ => return Err(ServerError::WrongDecision),
         };
-        self.write_continuation(LITERAL_CONTINUATION);
+        if synchronizing {
+            self.write_continuation(LITERAL_CONTINUATION);
+        }
         self.reading = Reading::AppendOctets { left: length };
         self.last_activity = now;
         self.process();

@@ -325,16 +325,9 @@ impl Transcript {
                     self.answer(id, &tag);
                     continue;
                 }
-                ServerEvent::AppendMessage {
-                    id,
-                    tag,
-                    needs_accept,
-                    ..
-                } => {
+                ServerEvent::AppendMessage { id, tag, .. } => {
                     self.append_tag = Some(tag.to_string());
-                    if *needs_accept {
-                        self.server.accept_append(self.now, *id).unwrap();
-                    }
+                    self.server.accept_append(self.now, *id).unwrap();
                 }
                 ServerEvent::AppendData { chunk, .. } => self.appended.extend_from_slice(chunk),
                 ServerEvent::AppendDone { id, .. } => {
@@ -671,9 +664,9 @@ fn append_examples_replay_and_stream_the_octets() {
         .filter_map(|event| match event {
             ServerEvent::AppendMessage {
                 message,
-                needs_accept,
+                synchronizing,
                 ..
-            } => Some((message.length, *needs_accept)),
+            } => Some((message.length, *synchronizing)),
             _ => None,
         })
         .collect();
@@ -957,13 +950,13 @@ fn append_asks_the_application_before_the_continuation() {
     let ServerEvent::AppendMessage {
         id,
         message,
-        needs_accept,
+        synchronizing,
         ..
     } = h.event()
     else {
         panic!("no append")
     };
-    assert!(needs_accept);
+    assert!(synchronizing);
     assert_eq!(
         message.mailbox,
         crate::types::Mailbox::try_from("Drafts").unwrap()
@@ -1018,15 +1011,21 @@ fn append_refused_while_octets_arrive_drops_the_rest() {
     h.login();
     h.feed(b"a APPEND INBOX {10+}\r\n0123");
     let ServerEvent::AppendMessage {
-        id, needs_accept, ..
+        id, synchronizing, ..
     } = h.event()
     else {
         panic!("no append")
     };
-    assert!(!needs_accept);
-    // Accepting a literal that is already coming is harmless.
+    assert!(!synchronizing);
+    // The octets wait for the application's decision, then flow.
+    h.no_event();
     h.server.accept_append(h.now, id).unwrap();
-    assert!(matches!(h.event(), ServerEvent::AppendData { .. }));
+    assert_eq!(h.take(), "");
+    assert!(matches!(h.event(), ServerEvent::AppendData { chunk, .. } if chunk == "0123"));
+    assert_eq!(
+        h.server.accept_append(h.now, id),
+        Err(ServerError::WrongDecision)
+    );
     h.server
         .no(h.now, id, Some(Code::OverQuota), "quota exceeded")
         .unwrap();
@@ -1075,6 +1074,7 @@ fn multiappend_streams_each_message_and_needs_the_capability() {
     let ServerEvent::AppendMessage { id, .. } = h.event() else {
         panic!()
     };
+    h.server.accept_append(h.now, id).unwrap();
     assert!(matches!(h.event(), ServerEvent::AppendData { .. }));
     assert_eq!(h.event(), ServerEvent::AppendAborted { id });
     assert_eq!(h.take(), "b BAD MULTIAPPEND is not supported\r\n");
