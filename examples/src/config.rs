@@ -9,7 +9,7 @@
 //! Sections: the top-level keys (names, domains, users), `[mx]`, `[submission]`,
 //! `[submissions]` (the three SMTP listeners, [`ListenerConfig`]), `[tls]`,
 //! `[mx_policy]` (optional checks of inbound clients), `[queue]`
-//! ([`QueueConfig`]), `[delivery]` ([`DeliveryConfig`]).
+//! ([`QueueConfig`]), `[delivery]` ([`DeliveryConfig`]), `[relay]` ([`RelayConfig`]).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::delivery::DeliveryConfig;
 use crate::queue::QueueConfig;
+use crate::relay::RelayConfig;
 
 /// The default name of the configuration file in the data folder.
 pub const CONFIG_FILE_NAME: &str = "mailserver.toml";
@@ -90,6 +91,9 @@ pub struct Config {
     pub queue: QueueConfig,
     /// The delivery agent (LMTP server writing the Maildirs `mail/<address>/Maildir`).
     pub delivery: DeliveryConfig,
+    /// How mail for other domains leaves (MX lookups or a smart host); its resolver
+    /// (`dns`) also serves the MX policies.
+    pub relay: RelayConfig,
 }
 
 /// One SMTP listener.
@@ -227,6 +231,7 @@ impl Default for Config {
             mx_policy: PolicyConfig::default(),
             queue: QueueConfig::default(),
             delivery: DeliveryConfig::default(),
+            relay: RelayConfig::default(),
         }
     }
 }
@@ -265,12 +270,18 @@ const SECTION_COMMENTS: &[(&str, &str)] = &[
         "mx_policy",
         "Checks of MX clients when they connect, each off by default: ptr_check refuses\n\
          addresses without forward-confirmed reverse DNS; dnsbl_zones lists DNS\n\
-         blocklists.",
+         blocklists. Both ask the resolver of [relay] dns.",
     ),
     (
         "delivery",
         "The delivery agent: an LMTP server (lmtp_listen, HOST:PORT or unix:PATH) that\n\
          writes each local user's Maildir, mail/<address>/Maildir, with quotas.",
+    ),
+    (
+        "relay",
+        "The relay of mail for other domains: MX lookups through dns (\"system\" or\n\
+         { nameserver = \"ADDRESS:PORT\" }, also used by mx_policy), opportunistic\n\
+         STARTTLS, or everything through a smart_host.",
     ),
     (
         "queue",
@@ -327,12 +338,24 @@ impl Config {
     pub fn render(&self) -> Result<String, ConfigError> {
         let body =
             toml::to_string_pretty(self).map_err(|error| ConfigError::Render(error.to_string()))?;
+        let hints = self.unset_hints();
+        let push_hints = |out: &mut String, section: &str| {
+            for (_, lines) in hints.iter().filter(|(name, _)| *name == section) {
+                for hint in lines {
+                    out.push_str(hint);
+                    out.push('\n');
+                }
+            }
+        };
         let mut out = String::from(FILE_HEADER);
+        let mut current = String::new();
         for line in body.lines() {
             if let Some(section) = line
                 .strip_prefix('[')
                 .and_then(|rest| rest.strip_suffix(']'))
             {
+                push_hints(&mut out, &current);
+                current = section.to_string();
                 if let Some((_, comment)) =
                     SECTION_COMMENTS.iter().find(|(name, _)| *name == section)
                 {
@@ -349,7 +372,38 @@ impl Config {
             out.push_str(line);
             out.push('\n');
         }
+        push_hints(&mut out, &current);
         Ok(out)
+    }
+
+    /// Commented examples of the settings that are unset by default (TOML has no way
+    /// to write "none"), so that the written file shows every setting there is.
+    fn unset_hints(&self) -> Vec<(&'static str, Vec<&'static str>)> {
+        let mut hints = Vec::new();
+        if self.delivery.quotas.is_empty() {
+            hints.push((
+                "delivery.quotas",
+                vec!["# \"demo@mailwire.test\" = 104857600   (per mailbox; none by default)"],
+            ));
+        }
+        let mut relay = Vec::new();
+        if self.relay.ca_file.is_none() {
+            relay.push(
+                "# ca_file = \"/etc/ssl/certs/ca-certificates.crt\"   (unset: the system's bundle)",
+            );
+        }
+        if self.relay.smart_host.is_none() {
+            relay.extend([
+                "# [relay.smart_host]   (unset: MX lookups; set to relay everything through one host)",
+                "# host = \"smtp.example.net\"",
+                "# port = 587",
+                "# username = \"user@example.net\"",
+                "# password = \"secret\"",
+                "# implicit_tls = false",
+            ]);
+        }
+        hints.push(("relay", relay));
+        hints
     }
 
     /// Checks what the types cannot: names are domains, the local domains are not
@@ -462,6 +516,9 @@ mod tests {
         assert!(text.contains("listen = \"127.0.0.1:2525\""));
         assert!(text.contains("listen = \"127.0.0.1:2587\""));
         assert!(text.contains("listen = \"127.0.0.1:2465\""));
+        // The settings unset by default are shown commented out.
+        assert!(text.contains("# [relay.smart_host]"), "{text}");
+        assert!(text.contains("# ca_file = "), "{text}");
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! - [`users`]: the user store (Argon2id password hashes).
 //! - [`tls`]: the certificate, made self-signed at first start.
 //! - [`inbound`]: the SMTP listeners (MX, submission, submissions) and their sessions.
+//! - [`server`]: starts the whole system (listeners, queue runner, delivery agent) and
+//!   stops it.
 #![forbid(unsafe_code)]
 
 pub mod bounce;
@@ -20,5 +22,6 @@ pub mod dns;
 pub mod inbound;
 pub mod queue;
 pub mod relay;
+pub mod server;
 pub mod tls;
 pub mod users;
