@@ -672,3 +672,47 @@ async fn chunking_is_used_when_offered() {
     assert_eq!(seen.recipients, 2);
     assert_eq!(seen.content, content, "byte for byte");
 }
+
+#[tokio::test]
+async fn opportunistic_tls_encrypts_without_trusting_the_certificate() {
+    if !backend::peer_available("python3") {
+        return;
+    }
+    let dir = TempDir::new("relay-opportunistic");
+    // A certificate from a CA nobody trusts, for a name that is not the MX's.
+    let ca = test_ca::make(dir.path(), &["someone-else.test"]);
+    let (_sink, port, out) = start_sink(
+        dir.path(),
+        &[
+            "--tls",
+            ca.cert_pem.to_str().unwrap(),
+            ca.key_pem.to_str().unwrap(),
+        ],
+    );
+    let dns = TestDns::builder()
+        .mx("relay.test", 10, "mx1.relay.test")
+        .a("mx1.relay.test", Ipv4Addr::LOCALHOST)
+        .start()
+        .await;
+    let config = RelayConfig {
+        tls: TlsMode::Opportunistic,
+        ..base_config(&dns, port)
+    };
+    let (queue, transport) = queue_with(dir.path(), relay(config)).await;
+    queue
+        .enqueue(
+            envelope(
+                Some("alice@example.org"),
+                &["ok@relay.test"],
+                SystemTime::now(),
+            ),
+            b"Subject: opportunistic\r\n\r\nencrypted anyway\r\n",
+        )
+        .await
+        .unwrap();
+    let summary = queue.process_due(Arc::clone(&transport)).await;
+    assert_eq!(summary.delivered, 1, "{summary:?}");
+    let records = received(&out);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["tls"], true);
+}
