@@ -37,6 +37,48 @@ const fn build_sextet_table() -> [u8; 256] {
     table
 }
 
+/// Bit set in a [`SHIFTED`] entry of a byte outside the alphabet: OR-ing the four
+/// entries of a quantum leaves it set if any byte was not base64.
+const SHIFTED_INVALID: u32 = 1 << 24;
+
+/// The sextet of every byte already shifted to its place in a quantum (first
+/// character at bit 18, then 12, 6, 0), so a quantum is four lookups OR-ed together.
+static SHIFTED: [[u32; 256]; 4] = [
+    build_shifted_table(18),
+    build_shifted_table(12),
+    build_shifted_table(6),
+    build_shifted_table(0),
+];
+
+// Compile time only, as above.
+#[allow(clippy::indexing_slicing)]
+const fn build_shifted_table(shift: u32) -> [u32; 256] {
+    let sextets = build_sextet_table();
+    let mut table = [SHIFTED_INVALID; 256];
+    let mut i = 0;
+    while i < 256 {
+        if sextets[i] < 64 {
+            table[i] = (sextets[i] as u32) << shift;
+        }
+        i += 1;
+    }
+    table
+}
+
+/// The 24 bits of the quantum `[a, b, c, d]`, or a value with [`SHIFTED_INVALID`] set.
+#[inline(always)]
+fn quantum(a: u8, b: u8, c: u8, d: u8) -> u32 {
+    let [t0, t1, t2, t3] = &SHIFTED;
+    // Each table has 256 entries, so `get` never misses; the fallback is for the lint.
+    let at = |table: &[u32; 256], byte: u8| {
+        table
+            .get(usize::from(byte))
+            .copied()
+            .unwrap_or(SHIFTED_INVALID)
+    };
+    at(t0, a) | at(t1, b) | at(t2, c) | at(t3, d)
+}
+
 #[inline(always)]
 fn sextet(byte: u8) -> u32 {
     // The table has 256 entries, so `get` never misses; the fallback is for the lint.
@@ -75,12 +117,10 @@ impl Base64Decoder {
         let mut rest = input;
         loop {
             if self.pending == 0 {
-                // Base64 bodies are lines of whole quanta: decode up to the line end
-                // in bulk, leave the line break and anything odd to the loop below.
-                let line_end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-                let line = rest.get(..line_end).unwrap_or_default();
-                let left = decode_whole_quanta(line, out);
-                rest = rest.get(line.len() - left.len()..).unwrap_or_default();
+                // Base64 bodies are lines of whole quanta: decode them in bulk and step
+                // over the line breaks between them; anything odd goes to the loop
+                // below, one byte at a time.
+                rest = decode_lines(rest, out);
             }
             let Some((&byte, tail)) = rest.split_first() else {
                 return;
@@ -127,34 +167,61 @@ impl Base64Decoder {
     }
 }
 
-/// Decodes runs of four alphabet bytes (the common case: whole lines of clean base64)
-/// and returns the input from the first quantum that needs the byte-wise path.
+/// Decodes whole quanta and steps over the line breaks and blanks between them (which
+/// a decoder at a quantum boundary skips anyway); returns the input from the first
+/// byte that needs the byte-wise path.
+#[inline]
+fn decode_lines<'a>(mut input: &'a [u8], out: &mut Vec<u8>) -> &'a [u8] {
+    loop {
+        while let Some((b'\r' | b'\n' | b' ' | b'\t', tail)) = input.split_first() {
+            input = tail;
+        }
+        let before = input.len();
+        input = decode_whole_quanta(input, out);
+        if input.len() == before {
+            return input;
+        }
+    }
+}
+
+/// Decodes runs of four alphabet bytes and returns the input from the first quantum
+/// that holds anything else.
 #[inline]
 fn decode_whole_quanta<'a>(mut input: &'a [u8], out: &mut Vec<u8>) -> &'a [u8] {
-    // 32 bytes (eight quanta) at a time into a block of 24, checked once.
-    while let Some((block, tail)) = input.split_first_chunk::<32>() {
-        let mut decoded = [0u8; 24];
-        let mut invalid = 0u32;
-        for (quad, triple) in block.chunks_exact(4).zip(decoded.chunks_exact_mut(3)) {
-            if let ([a, b, c, d], [x, y, z]) = (quad, triple) {
-                let (a, b, c, d) = (sextet(*a), sextet(*b), sextet(*c), sextet(*d));
-                invalid |= a | b | c | d;
-                let [_, v0, v1, v2] = ((a << 18) | (b << 12) | (c << 6) | d).to_be_bytes();
-                (*x, *y, *z) = (v0, v1, v2);
+    // Four quanta (16 bytes in, 12 out) at a time, checked once.
+    while let Some((&[a0, b0, c0, d0, a1, b1, c1, d1, a2, b2, c2, d2, a3, b3, c3, d3], tail)) =
+        input.split_first_chunk::<16>()
+    {
+        let q0 = quantum(a0, b0, c0, d0);
+        let q1 = quantum(a1, b1, c1, d1);
+        let q2 = quantum(a2, b2, c2, d2);
+        let q3 = quantum(a3, b3, c3, d3);
+        if (q0 | q1 | q2 | q3) & SHIFTED_INVALID != 0 {
+            // Keep the whole quanta before the odd one (a line usually ends inside
+            // the block); the odd quantum is left to the caller.
+            let valid = [q0, q1, q2]
+                .iter()
+                .take_while(|q| *q & SHIFTED_INVALID == 0)
+                .count();
+            for q in [q0, q1, q2].iter().take(valid) {
+                let [_, x0, x1, x2] = q.to_be_bytes();
+                out.extend_from_slice(&[x0, x1, x2]);
             }
+            return input.get(4 * valid..).unwrap_or_default();
         }
-        if invalid >= 64 {
-            break;
-        }
-        out.extend_from_slice(&decoded);
+        let [_, x0, x1, x2] = q0.to_be_bytes();
+        let [_, y0, y1, y2] = q1.to_be_bytes();
+        let [_, z0, z1, z2] = q2.to_be_bytes();
+        let [_, w0, w1, w2] = q3.to_be_bytes();
+        out.extend_from_slice(&[x0, x1, x2, y0, y1, y2, z0, z1, z2, w0, w1, w2]);
         input = tail;
     }
     while let Some((&[a, b, c, d], tail)) = input.split_first_chunk::<4>() {
-        let (a, b, c, d) = (sextet(a), sextet(b), sextet(c), sextet(d));
-        if (a | b | c | d) >= 64 {
+        let q = quantum(a, b, c, d);
+        if q & SHIFTED_INVALID != 0 {
             break;
         }
-        let [_, x0, x1, x2] = ((a << 18) | (b << 12) | (c << 6) | d).to_be_bytes();
+        let [_, x0, x1, x2] = q.to_be_bytes();
         out.extend_from_slice(&[x0, x1, x2]);
         input = tail;
     }
