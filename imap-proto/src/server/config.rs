@@ -102,7 +102,8 @@ pub struct ServerConfig {
     /// Advertise `APPENDLIMIT=` with [`max_append_size`](Self::max_append_size) (RFC
     /// 7889). Default `true`.
     pub advertise_append_limit: bool,
-    /// Inactivity autologout once logged in. Default [`DEFAULT_AUTOLOGOUT`].
+    /// Inactivity autologout once logged in. Default [`DEFAULT_AUTOLOGOUT`]; shorter
+    /// values count as 30 minutes, the least RFC 3501 §5.4 allows.
     pub autologout: Duration,
     /// Inactivity autologout before login. Default [`DEFAULT_UNAUTHENTICATED_TIMEOUT`].
     pub unauthenticated_timeout: Duration,

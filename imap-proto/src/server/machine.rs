@@ -17,7 +17,7 @@ use crate::types::{
     Tag, TaggedResponse, Text,
 };
 
-use super::config::{CleartextLogin, ServerConfig, Versions};
+use super::config::{CleartextLogin, ServerConfig, Versions, DEFAULT_AUTOLOGOUT};
 use super::error::ServerError;
 use super::event::{
     AppendFormat, AppendedMessage, CloseReason, CommandId, Credentials, Delivery, LoginMethod,
@@ -1972,7 +1972,8 @@ impl Session for Server {
         let timeout = if self.state == SessionState::NotAuthenticated {
             self.config.unauthenticated_timeout
         } else {
-            self.config.autologout
+            // RFC 3501 §5.4 / RFC 9051 §5.4: at least 30 minutes once logged in.
+            self.config.autologout.max(DEFAULT_AUTOLOGOUT)
         };
         self.last_activity.checked_add(timeout)
     }

@@ -30,6 +30,14 @@
 //! - **Autologout** (RFC 3501 §5.4, at least 30 minutes once logged in; shorter before)
 //!   while the machine waits for the client; never while it waits for the application.
 //!
+//! Commands the machine answers itself (CAPABILITY, NOOP before login, ENABLE, IDLE and
+//! its DONE, STARTTLS, LOGOUT) are answered as soon as they arrive, also while the
+//! application has not yet looked at earlier informational events ([`ServerEvent::Idle`],
+//! [`ServerEvent::Enabled`], ...): an update pushed in reaction to `Idle` may leave after
+//! that IDLE already ended, as a (correct) unsolicited response. Everything that needs a
+//! decision stops the reading until the decision comes, so the answers never depend on
+//! how the client's octets were cut into reads.
+//!
 //! The application answers everything mailbox-related: [`ServerEvent::Command`] (SELECT,
 //! FETCH, SEARCH, STORE, LIST, ...) with [`Server::send_data`] and [`Server::complete`],
 //! logins, APPEND, SASL steps. Decisions take `now` because the autologout timer restarts

@@ -1585,6 +1585,17 @@ fn autologout_runs_on_the_virtual_clock() {
     h.take();
     h.advance(DEFAULT_UNAUTHENTICATED_TIMEOUT);
     assert_eq!(h.take(), "* BYE Autologout; idle for too long\r\n");
+
+    // Once logged in, never less than 30 minutes, whatever the configuration says.
+    let mut h = Harness::new(ServerConfig {
+        autologout: Duration::from_secs(60),
+        ..open_config()
+    });
+    h.login();
+    assert_eq!(
+        h.server.poll_timeout(),
+        Some(h.now + Duration::from_secs(30 * 60))
+    );
 }
 
 #[test]
