@@ -66,10 +66,15 @@ const REGISTERED: [&str; 33] = [
 
 /// The canonical spelling of a registered keyword.
 pub(crate) fn registered_keyword(keyword: &str) -> Option<&'static str> {
-    REGISTERED
-        .iter()
-        .find(|k| k.eq_ignore_ascii_case(keyword))
-        .copied()
+    // upper-case into a stack buffer, then one `match` (a length switch and a compare)
+    let mut upper = [0u8; 20];
+    let bytes = keyword.as_bytes();
+    let slot = upper.get_mut(..bytes.len())?;
+    for (u, b) in slot.iter_mut().zip(bytes) {
+        *u = b.to_ascii_uppercase();
+    }
+    let found = REGISTERED.iter().position(|k| k.as_bytes() == &*slot)?;
+    REGISTERED.get(found).copied()
 }
 
 /// RFC 9422 §4: `limit = name "=" value`; RCPTMAX, MAILMAX, RCPTDOMAINMAX are 1*6DIGIT.
@@ -92,9 +97,17 @@ pub(crate) fn is_limits(params: &str) -> bool {
 /// Decodes one EHLO line (the text after `250-`/`250 `); trailing spaces are ignored,
 /// as some servers send them.
 pub(crate) fn parse_capability(line: &str) -> Result<Capability<'_>, DecodeError> {
-    let line = line.trim_end_matches(' ');
-    let (head, params) = match line.split_once(' ') {
-        Some((head, params)) => (head, params),
+    let trimmed = line
+        .as_bytes()
+        .iter()
+        .rposition(|&b| b != b' ')
+        .map_or(0, |i| i + 1);
+    let line = line.get(..trimmed).unwrap_or_default();
+    let (head, params) = match super::find_byte(b' ', line.as_bytes()) {
+        Some(space) => (
+            line.get(..space).unwrap_or_default(),
+            line.get(space + 1..).unwrap_or_default(),
+        ),
         None => (line, ""),
     };
     // the pre-standard `AUTH=PLAIN LOGIN` spelling
