@@ -186,3 +186,51 @@ pub fn message(subject: &str, body: &str) -> Vec<u8> {
     )
     .into_bytes()
 }
+
+/// A peer process, killed however the test ends.
+pub struct Peer(pub std::process::Child);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts tests/common/relay_sink.py (aiosmtpd) with `extra` options, recording into
+/// `out`; returns it and its port.
+pub fn start_relay_sink(out: &Path, extra: &[&str]) -> (Peer, u16) {
+    use std::io::BufRead;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/common/relay_sink.py");
+    let mut child = std::process::Command::new("timeout")
+        .arg("300")
+        .arg("python3")
+        .arg(script)
+        .arg(out)
+        .args(extra)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line
+        .trim()
+        .strip_prefix("READY ")
+        .unwrap_or_else(|| panic!("relay_sink did not start: {line:?}"))
+        .parse()
+        .unwrap();
+    (Peer(child), port)
+}
+
+/// The messages relay_sink.py recorded.
+pub fn relay_sink_records(out: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(out)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
