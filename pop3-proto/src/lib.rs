@@ -16,6 +16,8 @@ pub mod codec;
 pub mod error;
 pub mod sasl;
 pub mod server;
+#[cfg(feature = "tls")]
+pub mod session;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 pub mod types;
