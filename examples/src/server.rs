@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, ConfigError, CONFIG_FILE_NAME};
@@ -331,6 +331,9 @@ pub async fn start(
         tls: acceptor,
         tls_handshake_timeout: Duration::from_secs(config.tls.handshake_timeout_secs.max(1)),
         policy,
+        password_checks: Arc::new(Semaphore::new(
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+        )),
     });
 
     let mut addresses = BTreeMap::new();

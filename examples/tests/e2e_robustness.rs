@@ -169,3 +169,33 @@ async fn a_listener_full_of_clients_refuses_more_with_421_and_frees_slots() {
     assert_eq!(second.command("NOOP").await.code, 250);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_tells_open_sessions_and_keeps_what_was_acknowledged() {
+    let server = TestServer::start("shutdown", test_config()).await;
+    let mut idle = Raw::connect(server.address(Role::Submission)).await;
+    assert_eq!(idle.reply().await.code, 220);
+    let mut busy = Raw::connect(server.address(Role::Mx)).await;
+    busy.reply().await;
+    busy.command("EHLO busy.example").await;
+    assert_eq!(busy.command("MAIL FROM:<a@busy.example>").await.code, 250);
+    assert_eq!(
+        busy.command("RCPT TO:<alice@mailwire.test>").await.code,
+        250
+    );
+    assert_eq!(busy.command("DATA").await.code, 354);
+    busy.send(b"Subject: half a message\r\n\r\nnever fini")
+        .await;
+    let queue_dir = server.running().queue().dir().to_path_buf();
+    server.stop().await;
+    // Both clients are told, then the connection closes.
+    let idle_reply = idle.reply().await;
+    assert_eq!(idle_reply.code, 421, "{idle_reply:?}");
+    assert!(idle_reply.text().starts_with("4.3.2"), "{idle_reply:?}");
+    assert_eq!(busy.reply().await.code, 421);
+    // The unacknowledged message left nothing in the spool.
+    let queued = mailwire_examples::queue::Queue::scan(&queue_dir)
+        .await
+        .unwrap();
+    assert!(queued.is_empty(), "{queued:?}");
+}

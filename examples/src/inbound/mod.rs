@@ -97,6 +97,10 @@ pub struct Inbound {
     pub tls_handshake_timeout: Duration,
     /// Checks of MX clients, if any is on.
     pub policy: Option<Arc<ClientPolicy>>,
+    /// Password checks under way at once, at most: each Argon2 verification takes a
+    /// core and 19 MiB for tens of milliseconds, so a burst of logins waits here
+    /// instead of exhausting memory.
+    pub password_checks: Arc<Semaphore>,
 }
 
 impl fmt::Debug for Inbound {

@@ -336,11 +336,16 @@ impl State {
             .is_none_or(|authzid| normalize_address(authzid) == user);
         let valid = match (&user, authzid_ok) {
             (Some(user), true) => {
-                let users = Arc::clone(&self.listener.inbound.users);
+                let inbound = &self.listener.inbound;
+                let permit = Arc::clone(&inbound.password_checks).acquire_owned().await;
+                let users = Arc::clone(&inbound.users);
                 let user = user.clone();
-                tokio::task::spawn_blocking(move || users.verify(&user, password.expose()))
-                    .await
-                    .unwrap_or(false)
+                tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    users.verify(&user, password.expose())
+                })
+                .await
+                .unwrap_or(false)
             }
             _ => false,
         };
