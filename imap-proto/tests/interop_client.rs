@@ -7,6 +7,9 @@
 //! implicit TLS with AUTHENTICATE PLAIN, ENABLE and ESEARCH. Every response Dovecot sends
 //! must decode: any protocol error fails the test.
 //!
+//! The imap-client example is run against the same Dovecot (STARTTLS and implicit TLS:
+//! list, append, fetch byte for byte, headers, search, select, idle).
+//!
 //! Dovecot runs from a scratch configuration on 127.0.0.1 with free ports, bounded by
 //! `timeout`, and is stopped at the end. Missing Dovecot skips loudly (fails with
 //! MAILWIRE_REQUIRE_PEERS=1).
@@ -313,10 +316,10 @@ async fn our_client_against_dovecot_imap() {
     let Some((dovecot, imap_port, imaps_port)) = start_dovecot(&dir.0) else {
         return;
     };
-    let result = tokio::time::timeout(
-        Duration::from_secs(90),
-        session(imap_port, imaps_port, &tls),
-    )
+    let result = tokio::time::timeout(Duration::from_secs(120), async {
+        session(imap_port, imaps_port, &tls).await;
+        example(imap_port, imaps_port, &dir.0).await;
+    })
     .await;
     match result {
         Ok(()) => {}
@@ -725,4 +728,92 @@ async fn session(imap_port: u16, imaps_port: u16, tls: &Tls) {
         .any(|item| matches!(item, MessageDataItem::ModSeq(_))));
     assert_clean(&mut client);
     client.logout().await.unwrap();
+}
+
+/// The example binary next to this test's binary, if cargo built it (`cargo test`
+/// builds examples, named `imap-client` or `imap-client-<hash>`): the newest one.
+fn example_binary() -> Option<PathBuf> {
+    let test = std::env::current_exe().ok()?;
+    let examples = test.parent()?.parent()?.join("examples");
+    std::fs::read_dir(examples)
+        .ok()?
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            (name == "imap-client" || name.starts_with("imap-client-")) && !name.contains('.')
+        })
+        .filter_map(|entry| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))
+        .max()
+        .map(|(_, path)| path)
+}
+
+/// Runs the example; returns its standard output, failing on a non-zero exit.
+async fn run_example(binary: &Path, arguments: &[&str]) -> Vec<u8> {
+    let output = tokio::process::Command::new(binary)
+        .args(arguments)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "imap-client {arguments:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+async fn example(imap_port: u16, imaps_port: u16, dir: &Path) {
+    let Some(binary) = example_binary() else {
+        skip_or_fail("the imap-client example was not built");
+        return;
+    };
+    let ca = dir.join("cert.pem").display().to_string();
+    let starttls_server = format!("localhost:{imap_port}");
+    let tls_server = format!("localhost:{imaps_port}");
+    let common = |server: &str, security: &str| -> Vec<String> {
+        [
+            "--server", server, security, "--ca", &ca, "--user", "bob", "--pass", "bobpw",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let starttls = common(&starttls_server, "--starttls");
+    let tls = common(&tls_server, "--tls");
+    let with = |base: &[String], extra: &[&str]| -> Vec<String> {
+        base.iter()
+            .cloned()
+            .chain(extra.iter().map(|text| text.to_string()))
+            .collect()
+    };
+    let call = |arguments: Vec<String>| {
+        let binary = binary.clone();
+        async move {
+            let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
+            run_example(&binary, &arguments).await
+        }
+    };
+
+    let listed = call(with(&starttls, &["list"])).await;
+    let listed = String::from_utf8(listed).unwrap();
+    assert!(
+        listed.lines().any(|line| line.starts_with("INBOX")),
+        "{listed}"
+    );
+    assert!(listed.contains("Archive\t"), "{listed}");
+
+    let file = dir.join("message.eml");
+    std::fs::write(&file, MESSAGE).unwrap();
+    let file = file.display().to_string();
+    call(with(&tls, &["append", "INBOX", &file])).await;
+    let fetched = call(with(&starttls, &["fetch", "INBOX", "1"])).await;
+    assert_eq!(fetched, MESSAGE.as_bytes());
+    let headers = String::from_utf8(call(with(&tls, &["headers", "INBOX"])).await).unwrap();
+    assert!(headers.contains("Subject: interop over IMAP"), "{headers}");
+    assert!(!headers.contains("Message-ID"), "{headers}");
+    let unseen = call(with(&starttls, &["search", "INBOX", "unseen"])).await;
+    assert_eq!(String::from_utf8(unseen).unwrap().trim(), "1");
+    let selected = String::from_utf8(call(with(&tls, &["select", "INBOX"])).await).unwrap();
+    assert!(selected.contains("exists: 1"), "{selected}");
+    let idled = String::from_utf8(call(with(&starttls, &["idle", "INBOX", "1"])).await).unwrap();
+    assert!(idled.contains("idling for 1 s"), "{idled}");
 }
