@@ -475,3 +475,34 @@ async fn curl_submits_over_implicit_tls_and_starttls() {
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_header_section_beyond_the_limits_is_refused_and_the_session_goes_on() {
+    if !peer("python3") {
+        return;
+    }
+    let server = TestServer::start("big-header", test_config()).await;
+    // 1001 fields: one more than mailwire-mime's header limit.
+    let fields: Vec<String> = (0..1001).map(|n| format!("X-Field-{n}: {n}")).collect();
+    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+    let message = format!("{}\r\nbody\r\n", header_lines(&fields));
+    let out = submit(&server, "ssl", "PLAIN", ALICE, BOB.0, message.as_bytes()).await;
+    assert!(
+        out.contains("data 552 5.3.4 Message header section too large"),
+        "{out}"
+    );
+    // Nothing was queued, and a normal message still passes on a new session.
+    assert!(server.running().queue().is_empty());
+    let out = submit(
+        &server,
+        "ssl",
+        "LOGIN",
+        ALICE,
+        BOB.0,
+        b"Subject: ok\r\n\r\nfine\r\n",
+    )
+    .await;
+    assert!(out.contains("data 250"), "{out}");
+    wait_for_messages(&server.maildir(BOB.0), 1).await;
+    server.stop().await;
+}
