@@ -58,7 +58,7 @@ impl Charset {
         match self {
             Charset::Whatwg(encoding) => encoding.decode_with_bom_removal(bytes).0,
             Charset::Utf7 => decode_utf7(bytes),
-            Charset::Unknown => String::from_utf8_lossy(bytes),
+            Charset::Unknown => crate::header::lex::lossy_str(bytes),
         }
     }
 
@@ -165,7 +165,7 @@ impl Utf16Sink {
 /// Borrowed when the input has no `+` and is pure ASCII.
 pub fn decode_utf7(bytes: &[u8]) -> Cow<'_, str> {
     if bytes.iter().all(|&b| b < 0x80 && b != b'+') {
-        return String::from_utf8_lossy(bytes);
+        return crate::header::lex::lossy_str(bytes);
     }
     let mut sink = Utf16Sink {
         out: String::with_capacity(bytes.len()),

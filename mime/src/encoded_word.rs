@@ -194,7 +194,7 @@ fn is_blank(bytes: &[u8]) -> bool {
 /// there is no encoded word and the text is valid UTF-8.
 pub fn decode_text(text: &[u8]) -> Cow<'_, str> {
     let Some(first) = find_marker(text, 0) else {
-        return String::from_utf8_lossy(text);
+        return crate::header::lex::lossy_str(text);
     };
     let mut out = String::with_capacity(text.len());
     let mut pending: Option<Pending<'_>> = None;
@@ -214,7 +214,7 @@ pub fn decode_text(text: &[u8]) -> Cow<'_, str> {
         let literal = text.get(literal_start..at).unwrap_or_default();
         if !(pending.is_some() && is_blank(literal)) {
             flush(&mut out, &mut pending);
-            out.push_str(&String::from_utf8_lossy(literal));
+            out.push_str(&crate::header::lex::lossy_str(literal));
         }
         match pending.as_mut() {
             Some(p) if p.charset.eq_ignore_ascii_case(word.charset) => {
@@ -232,10 +232,10 @@ pub fn decode_text(text: &[u8]) -> Cow<'_, str> {
         search = literal_start;
     }
     if !decoded_any {
-        return String::from_utf8_lossy(text);
+        return crate::header::lex::lossy_str(text);
     }
     flush(&mut out, &mut pending);
-    out.push_str(&String::from_utf8_lossy(
+    out.push_str(&crate::header::lex::lossy_str(
         text.get(literal_start..).unwrap_or_default(),
     ));
     Cow::Owned(out)

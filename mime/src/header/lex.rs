@@ -13,69 +13,117 @@ pub(crate) fn is_ws(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// Byte classes, looked up in one table instead of chains of comparisons
+/// (the structured-field parsers test every byte of every value).
+const ATEXT: u8 = 1;
+const MIME_TOKEN: u8 = 2;
+
+// Evaluated at compile time only: an index out of bounds would fail the
+// build, never run on input.
+#[allow(clippy::indexing_slicing)]
+const fn byte_classes() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut i = 0usize;
+    while i < 256 {
+        // `i < 256`, so the cast is lossless.
+        let b = i as u8;
+        let atext = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'/'
+                    | b'='
+                    | b'?'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'{'
+                    | b'|'
+                    | b'}'
+                    | b'~'
+            )
+            || b >= 0x80;
+        let token = b > b' '
+            && b != 0x7f
+            && !matches!(
+                b,
+                b'(' | b')'
+                    | b'<'
+                    | b'>'
+                    | b'@'
+                    | b','
+                    | b';'
+                    | b':'
+                    | b'\\'
+                    | b'"'
+                    | b'/'
+                    | b'['
+                    | b']'
+                    | b'?'
+                    | b'='
+            );
+        let mut class = 0;
+        if atext {
+            class |= ATEXT;
+        }
+        if token {
+            class |= MIME_TOKEN;
+        }
+        table[i] = class;
+        i += 1;
+    }
+    table
+}
+
+static BYTE_CLASSES: [u8; 256] = byte_classes();
+
+#[inline]
+fn class_of(byte: u8) -> u8 {
+    // A `[u8; 256]` indexed by a `u8` is always in bounds.
+    BYTE_CLASSES.get(usize::from(byte)).copied().unwrap_or(0)
+}
+
 /// RFC 5322 `atext` plus 8-bit bytes (RFC 6532 allows UTF-8 there).
 #[inline]
 pub(crate) fn is_atext(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric()
-        || matches!(
-            byte,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'/'
-                | b'='
-                | b'?'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'{'
-                | b'|'
-                | b'}'
-                | b'~'
-        )
-        || byte >= 0x80
+    class_of(byte) & ATEXT != 0
 }
 
 /// RFC 2045 `token` character (also accepting 8-bit bytes, which some
 /// senders put in unquoted parameter values).
 #[inline]
 pub(crate) fn is_mime_token(byte: u8) -> bool {
-    byte > b' '
-        && byte != 0x7f
-        && !matches!(
-            byte,
-            b'(' | b')'
-                | b'<'
-                | b'>'
-                | b'@'
-                | b','
-                | b';'
-                | b':'
-                | b'\\'
-                | b'"'
-                | b'/'
-                | b'['
-                | b']'
-                | b'?'
-                | b'='
-        )
+    class_of(byte) & MIME_TOKEN != 0
+}
+
+/// `String::from_utf8_lossy` with a fast path: valid UTF-8 (nearly every
+/// header value) is checked with the word-at-a-time validator and borrowed,
+/// instead of walking it chunk by chunk.
+#[inline]
+pub(crate) fn lossy_str(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// Converts bytes to text, borrowing when they are valid UTF-8 and
 /// replacing invalid sequences with U+FFFD otherwise.
 pub(crate) fn bytes_to_str(bytes: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(bytes)
+    lossy_str(bytes)
 }
 
 /// Same as [`bytes_to_str`] for a byte string that may already be owned.
 pub(crate) fn cow_bytes_to_str(bytes: Cow<'_, [u8]>) -> Cow<'_, str> {
     match bytes {
-        Cow::Borrowed(b) => String::from_utf8_lossy(b),
+        Cow::Borrowed(b) => lossy_str(b),
         Cow::Owned(v) => match String::from_utf8(v) {
             Ok(s) => Cow::Owned(s),
             Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),

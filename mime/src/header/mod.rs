@@ -39,7 +39,7 @@
 mod address;
 mod content_type;
 mod date;
-mod lex;
+pub(crate) mod lex;
 mod msgid;
 mod params;
 mod received;
