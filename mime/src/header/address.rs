@@ -408,12 +408,28 @@ fn parse_domain<'a>(cursor: &mut Cursor<'a>) -> Option<Cow<'a, str>> {
         return cursor.domain_literal().map(cow_bytes_to_str);
     }
     let start = cursor.pos();
+    let end = domain_atoms(cursor, |_| {})?;
+    let raw = cursor.slice(start, end);
+    if raw.iter().all(|&b| b == b'.' || is_atext(b)) {
+        return Some(bytes_to_str(raw));
+    }
+    // Comments or whitespace around the dots: walk it again, this time
+    // keeping the atoms (the common plain domain never allocates).
+    let after = cursor.pos();
+    cursor.set_pos(start);
     let mut parts: Vec<&'a [u8]> = Vec::new();
-    let mut end;
+    domain_atoms(cursor, |atom| parts.push(atom))?;
+    cursor.set_pos(after);
+    Some(cow_bytes_to_str(Cow::Owned(parts.join(&b'.'))))
+}
+
+/// Reads the dot-separated atoms of a domain, handing each to `atom`.
+/// Returns where the last atom ends; the cursor stays before any trailing
+/// dot or CFWS.
+fn domain_atoms<'a>(cursor: &mut Cursor<'a>, mut atom: impl FnMut(&'a [u8])) -> Option<usize> {
     loop {
-        let atom = cursor.atom(false)?;
-        parts.push(atom);
-        end = cursor.pos();
+        atom(cursor.atom(false)?);
+        let end = cursor.pos();
         let before_dot = cursor.pos();
         cursor.skip_cfws();
         if cursor.eat(b'.') {
@@ -421,18 +437,13 @@ fn parse_domain<'a>(cursor: &mut Cursor<'a>) -> Option<Cow<'a, str>> {
             if !cursor.peek().is_some_and(is_atext) {
                 // A trailing dot: keep it off the domain.
                 cursor.set_pos(before_dot);
-                break;
+                return Some(end);
             }
         } else {
             cursor.set_pos(before_dot);
-            break;
+            return Some(end);
         }
     }
-    let raw = cursor.slice(start, end);
-    if raw.iter().all(|&b| b == b'.' || is_atext(b)) {
-        return Some(bytes_to_str(raw));
-    }
-    Some(cow_bytes_to_str(Cow::Owned(parts.join(&b'.'))))
 }
 
 /// Whether a local part can be written without quotes (a dot-atom).
