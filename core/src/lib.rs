@@ -14,6 +14,8 @@
 //! - [`Secret`]: a value whose `Debug` never shows it.
 //! - [`Session`]: the one vocabulary of the eight state machines.
 //! - `tokio::Driver` (feature `tokio`): one generic driver over any `AsyncRead + AsyncWrite`.
+//! - `tls::client_config` (feature `tls`): the rustls client configuration for the trusted
+//!   roots the application chose (`tls::Trust`).
 //!
 //! ```
 //! use mailwire_core::line::{Line, LineBuffer, LineEnding};
@@ -36,6 +38,8 @@ pub mod line;
 mod secret;
 mod session;
 mod status;
+#[cfg(feature = "tls")]
+pub mod tls;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 

@@ -11,8 +11,8 @@
 //! TLS. RETR and TOP write the message octets to standard output.
 
 use std::io::Write;
-use std::sync::Arc;
 
+use mailwire_core::tls::Trust;
 use mailwire_pop3::client::ClientConfig;
 use mailwire_pop3::tokio::{Pop3Client, Pop3Error};
 use mailwire_pop3::types::MessageNumber;
@@ -99,18 +99,8 @@ fn tls_connector(
 ) -> Result<tokio_rustls::TlsConnector, Box<dyn std::error::Error>> {
     let ca =
         ca.ok_or("--ca CERT is required with --tls or --stls (no system roots are bundled)")?;
-    let mut roots = rustls::RootCertStore::empty();
-    let mut reader = std::io::BufReader::new(std::fs::File::open(ca)?);
-    for certificate in rustls_pemfile::certs(&mut reader) {
-        roots.add(certificate?)?;
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+    let config = mailwire_core::tls::client_config(&Trust::CaPem(std::fs::read(ca)?))?;
+    Ok(tokio_rustls::TlsConnector::from(config))
 }
 
 fn server_name(

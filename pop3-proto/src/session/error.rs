@@ -2,6 +2,8 @@
 
 use std::io;
 
+use mailwire_core::tls::TlsConfigError;
+
 use crate::error::{DecodeError, SessionError};
 use crate::tokio::Pop3Error;
 use crate::types::StatusLine;
@@ -93,5 +95,19 @@ impl From<Pop3Error> for MailboxError {
 impl From<SessionError> for MailboxError {
     fn from(error: SessionError) -> Self {
         MailboxError::Session(error)
+    }
+}
+
+impl From<TlsConfigError> for MailboxError {
+    fn from(error: TlsConfigError) -> Self {
+        match error {
+            TlsConfigError::NoTrustedRoots => Self::NoTrustedRoots,
+            TlsConfigError::InvalidCertificate(source) => Self::InvalidCertificate(source),
+            // The enum is non-exhaustive: whatever else it learns to say is a configuration
+            // that cannot work.
+            _ => Self::InvalidConfig {
+                reason: "the tls provider offers no safe protocol version",
+            },
+        }
     }
 }

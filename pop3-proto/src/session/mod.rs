@@ -42,7 +42,6 @@
 //! runtime's `block_on`.
 
 mod error;
-mod tls;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -57,7 +56,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 
 pub use error::{MailboxError, TimeoutStage};
-pub use tls::Trust;
+pub use mailwire_core::tls::Trust;
 
 use crate::client::{ClientConfig, ClientEvent, CommandId, DEFAULT_RESPONSE_TIMEOUT};
 use crate::sasl::PlainCredentials;
@@ -162,7 +161,8 @@ impl SessionBuilder {
     pub async fn connect(self) -> Result<Pop3Session, MailboxError> {
         let server_name = rustls::pki_types::ServerName::try_from(self.host.clone())
             .map_err(|_| MailboxError::InvalidServerName)?;
-        let connector = tokio_rustls::TlsConnector::from(tls::client_config(&self.trust)?);
+        let connector =
+            tokio_rustls::TlsConnector::from(mailwire_core::tls::client_config(&self.trust)?);
         let port = self.port.unwrap_or(match self.security {
             Security::ImplicitTls => POP3S_PORT,
             Security::Stls | Security::PlaintextLoopback => POP3_PORT,

@@ -2,6 +2,8 @@
 
 use std::io;
 
+use mailwire_core::tls::TlsConfigError;
+
 use crate::client::{ProtocolError, Waiting};
 use crate::mailer::report::Delivery;
 use crate::types::Reply;
@@ -109,4 +111,18 @@ pub enum MailerError {
     /// The server broke the protocol.
     #[error("protocol error")]
     Protocol(#[source] ProtocolError),
+}
+
+impl From<TlsConfigError> for MailerError {
+    fn from(error: TlsConfigError) -> Self {
+        match error {
+            TlsConfigError::NoTrustedRoots => Self::NoTrustedRoots,
+            TlsConfigError::InvalidCertificate(source) => Self::InvalidCertificate(source),
+            // The enum is non-exhaustive: whatever else it learns to say is a configuration
+            // that cannot work.
+            _ => Self::InvalidConfig {
+                reason: "the tls provider offers no safe protocol version",
+            },
+        }
+    }
 }

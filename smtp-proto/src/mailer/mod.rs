@@ -51,7 +51,6 @@ mod auth;
 mod connection;
 mod error;
 mod report;
-mod tls;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -63,8 +62,8 @@ use tokio_rustls::rustls;
 
 pub use auth::Authentication;
 pub use error::{MailerError, TimeoutStage};
+pub use mailwire_core::tls::Trust;
 pub use report::{Delivery, RecipientOutcome, RecipientReport};
-pub use tls::Trust;
 
 pub use crate::client::{ClientTimeouts, MailEnvelope};
 use crate::mailer::connection::{Connection, Security, Settings};
@@ -259,7 +258,7 @@ impl MailerBuilder {
         };
         let server_name = rustls::pki_types::ServerName::try_from(self.host.clone())
             .map_err(|_| MailerError::InvalidServerName)?;
-        let tls_config = tls::client_config(&self.trust)?;
+        let tls_config = mailwire_core::tls::client_config(&self.trust)?;
         let port = self.port.unwrap_or(match self.security {
             Security::ImplicitTls => SUBMISSIONS_PORT,
             Security::StartTls | Security::PlaintextLoopback => SUBMISSION_PORT,
