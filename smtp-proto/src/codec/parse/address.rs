@@ -14,26 +14,26 @@ use crate::types::{
 /// non-ASCII octets (U-labels) when `utf8`.
 pub(crate) fn scan_domain(s: &[u8], utf8: bool) -> Result<usize, DecodeError> {
     let label_octet = ldh_table(utf8);
-    // one pass: label octets run on, a dot closes a label, anything else ends the domain
+    // label by label: a tight run over label octets, then a dot continues the domain
+    // and anything else ends it
     let mut label_start = 0;
-    let mut end = s.len();
-    for (i, &b) in s.iter().enumerate() {
-        if member(label_octet, b) {
+    loop {
+        let rest = s.get(label_start..).unwrap_or_default();
+        let len = rest
+            .iter()
+            .position(|&b| !member(label_octet, b))
+            .unwrap_or(rest.len());
+        check_label(rest.get(..len))?;
+        let end = label_start + len;
+        if s.get(end) == Some(&b'.') {
+            label_start = end + 1;
             continue;
         }
-        if b == b'.' {
-            check_label(s.get(label_start..i))?;
-            label_start = i + 1;
-            continue;
+        if end > MAX_DOMAIN_LEN {
+            return Err(DecodeError::DomainTooLong);
         }
-        end = i;
-        break;
+        return Ok(end);
     }
-    check_label(s.get(label_start..end))?;
-    if end > MAX_DOMAIN_LEN {
-        return Err(DecodeError::DomainTooLong);
-    }
-    Ok(end)
 }
 
 /// `sub-domain = Let-dig [Ldh-str]`: not empty, no hyphen at either end, 63 octets at
@@ -160,26 +160,24 @@ fn scan_quoted_string(s: &[u8], utf8: bool) -> Result<usize, DecodeError> {
 /// `Dot-string = Atom *("." Atom)`.
 fn scan_dot_string(s: &[u8], utf8: bool) -> Result<usize, DecodeError> {
     let atext = if utf8 { &ATEXT_UTF8 } else { &ATEXT_ASCII };
-    let mut end = s.len();
-    for (i, &b) in s.iter().enumerate() {
-        if member(atext, b) {
-            continue;
-        }
-        // a dot may not lead or follow another dot
-        if b == b'.' && i > 0 && s.get(i - 1) != Some(&b'.') {
-            continue;
-        }
-        if b == b'.' {
+    // atom by atom: each one non-empty, joined by single dots, none trailing
+    let mut atom_start = 0;
+    loop {
+        let rest = s.get(atom_start..).unwrap_or_default();
+        let len = rest
+            .iter()
+            .position(|&b| !member(atext, b))
+            .unwrap_or(rest.len());
+        if len == 0 {
             return Err(DecodeError::InvalidLocalPart);
         }
-        end = i;
-        break;
+        let end = atom_start + len;
+        if s.get(end) == Some(&b'.') {
+            atom_start = end + 1;
+            continue;
+        }
+        return Ok(end);
     }
-    // nor trail
-    if end == 0 || s.get(end - 1) == Some(&b'.') {
-        return Err(DecodeError::InvalidLocalPart);
-    }
-    Ok(end)
 }
 
 /// True when the whole of `s` is a Dot-string.

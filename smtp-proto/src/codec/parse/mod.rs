@@ -33,6 +33,8 @@ enum Set {
     LdhUtf8,
     Atext,
     AtextUtf8,
+    EsmtpValue,
+    EsmtpValueUtf8,
 }
 
 /// Builds a membership table at compile time.
@@ -50,6 +52,8 @@ const fn table(set: Set) -> [bool; 256] {
                 Set::LdhUtf8 => ldh || b >= 0x80,
                 Set::Atext => is_atext_ascii(b),
                 Set::AtextUtf8 => is_atext_ascii(b) || b >= 0x80,
+                Set::EsmtpValue => is_esmtp_value_ascii(b),
+                Set::EsmtpValueUtf8 => is_esmtp_value_ascii(b) || b >= 0x80,
             };
         }
         i += 1;
@@ -65,6 +69,16 @@ static LDH_UTF8: [bool; 256] = table(Set::LdhUtf8);
 pub(crate) static ATEXT_ASCII: [bool; 256] = table(Set::Atext);
 /// `atext` under SMTPUTF8 (RFC 6531 §3.3).
 pub(crate) static ATEXT_UTF8: [bool; 256] = table(Set::AtextUtf8);
+
+/// `esmtp-value` octets (RFC 5321 §4.1.2), as one lookup per octet.
+pub(crate) static ESMTP_VALUE_ASCII: [bool; 256] = table(Set::EsmtpValue);
+/// `esmtp-value` octets under SMTPUTF8 (RFC 6531 §3.3).
+pub(crate) static ESMTP_VALUE_UTF8: [bool; 256] = table(Set::EsmtpValueUtf8);
+
+/// `esmtp-value = 1*(%d33-60 / %d62-126)`.
+const fn is_esmtp_value_ascii(b: u8) -> bool {
+    matches!(b, 33..=60 | 62..=126)
+}
 
 const fn is_atext_ascii(b: u8) -> bool {
     b.is_ascii_alphanumeric()
@@ -281,6 +295,34 @@ pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
     haystack.iter().position(|&b| b == needle)
 }
 
+/// How much of a line [`find_lf_words`] scans before memchr takes over.
+const LINE_HEAD: usize = 64;
+
+/// Position of the first LF in `s`, eight octets per step: an octet equal to LF becomes
+/// zero after the XOR, and the lowest set bit of the zero-octet test marks the first one
+/// (a borrow only ever flags octets above a true zero).
+#[inline(always)]
+fn find_lf_words(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    const LFS: u64 = u64::from_le_bytes([b'\n'; 8]);
+    let mut chunks = s.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let x = u64::from_le_bytes(word) ^ LFS;
+        let zeros = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zeros != 0 {
+            // at most 7: fits any usize
+            return Some(offset + (zeros.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    find_byte(b'\n', chunks.remainder()).map(|i| i + offset)
+}
+
 /// Finds the first line of `input`: returns the line without its end and the number of
 /// octets it takes with its end, `None` when no line end arrived yet.
 ///
@@ -291,9 +333,10 @@ pub(crate) fn frame_line(
     bare_lf_ok: bool,
 ) -> Result<Option<(&[u8], usize)>, DecodeError> {
     let window = input.get(..max).unwrap_or(input);
-    // most command lines are short: a plain scan of their head beats setting up memchr
-    let head = window.get(..16).unwrap_or(window);
-    let lf = match find_byte(b'\n', head) {
+    // most lines are short: eight octets at a time through their head beats setting up
+    // memchr, which takes over for long lines
+    let head = window.get(..LINE_HEAD).unwrap_or(window);
+    let lf = match find_lf_words(head) {
         Some(lf) => Some(lf),
         None => window
             .get(head.len()..)
@@ -356,6 +399,38 @@ mod tests {
         assert!(parse_u64(b"", 20).is_err());
         assert!(parse_u64(b"12a", 20).is_err());
         assert!(parse_u64(b"123", 2).is_err());
+    }
+
+    #[test]
+    fn value_tables_agree_with_the_classes() {
+        for b in 0..=255u8 {
+            assert_eq!(
+                member(&ESMTP_VALUE_ASCII, b),
+                is_esmtp_value_octet(b, false)
+            );
+            assert_eq!(member(&ESMTP_VALUE_UTF8, b), is_esmtp_value_octet(b, true));
+        }
+    }
+
+    #[test]
+    fn word_scan_finds_the_first_lf() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut s = vec![b'a'; len];
+                s[at] = b'\n';
+                if at + 3 < len {
+                    s[at + 3] = b'\n';
+                }
+                // octets right below and above LF must not be taken for it
+                if at > 0 {
+                    s[at - 1] = 0x0b;
+                }
+                assert_eq!(find_lf_words(&s), Some(at), "len {len} at {at}");
+            }
+            assert_eq!(find_lf_words(&vec![0x09; len]), None);
+        }
+        assert_eq!(find_lf_words(&[0x8a, 0x0a]), Some(1));
+        assert_eq!(find_lf_words(&[0x0b, 0x00, 0x0a]), Some(2));
     }
 
     #[test]

@@ -230,19 +230,25 @@ impl<'a> ParamScanner<'a> {
             Some(&b) if is_let_dig(b) => i += 1,
             _ => return Err(MALFORMED),
         }
-        while bytes.get(i).is_some_and(|&b| super::is_ldh(b)) {
-            i += 1;
-        }
+        let rest = bytes.get(i..).unwrap_or_default();
+        i += rest
+            .iter()
+            .position(|&b| !super::is_ldh(b))
+            .unwrap_or(rest.len());
         let keyword = raw.get(start..i).ok_or(MALFORMED)?;
         let value = if bytes.get(i) == Some(&b'=') {
             i += 1;
             let value_start = i;
-            while bytes
-                .get(i)
-                .is_some_and(|&b| is_esmtp_value_octet(b, self.utf8))
-            {
-                i += 1;
-            }
+            let value_octet = if self.utf8 {
+                &super::ESMTP_VALUE_UTF8
+            } else {
+                &super::ESMTP_VALUE_ASCII
+            };
+            let rest = bytes.get(i..).unwrap_or_default();
+            i += rest
+                .iter()
+                .position(|&b| !super::member(value_octet, b))
+                .unwrap_or(rest.len());
             if i == value_start {
                 return Err(MALFORMED);
             }
