@@ -13,6 +13,7 @@
 //!   `<CRLF>.<CRLF>` ends the data) and dot-stuffing.
 //! - [`Secret`]: a value whose `Debug` never shows it.
 //! - [`Session`]: the one vocabulary of the eight state machines.
+//! - [`sasl`]: the PLAIN (RFC 4616) and LOGIN messages, decoded and encoded.
 //! - `tokio::Driver` (feature `tokio`): one generic driver over any `AsyncRead + AsyncWrite`.
 //! - `tls::client_config` (feature `tls`): the rustls client configuration for the trusted
 //!   roots the application chose (`tls::Trust`).
@@ -35,6 +36,7 @@
 
 pub mod dot;
 pub mod line;
+pub mod sasl;
 mod secret;
 mod session;
 mod status;
