@@ -243,7 +243,11 @@ pub fn decode_text(text: &[u8]) -> Cow<'_, str> {
 
 fn find_marker(text: &[u8], from: usize) -> Option<usize> {
     let rest = text.get(from..)?;
-    memchr::memmem::find(rest, b"=?").map(|p| p + from)
+    // `=` is rare in header text, so a byte search beats a substring
+    // searcher that has to be set up on every call.
+    memchr::memchr_iter(b'=', rest)
+        .find(|&p| rest.get(p + 1) == Some(&b'?'))
+        .map(|p| p + from)
 }
 
 /// Decodes an unstructured field value (Subject, Comments, X-...): drops
@@ -268,6 +272,11 @@ pub fn decode_unstructured(raw: &[u8]) -> Cow<'_, str> {
     }
     match remove_line_breaks(text) {
         Cow::Borrowed(text) => decode_text(text),
+        // Folded but not encoded: the unfolded copy becomes the text.
+        Cow::Owned(text) if find_marker(&text, 0).is_none() => Cow::Owned(
+            String::from_utf8(text)
+                .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned()),
+        ),
         Cow::Owned(text) => Cow::Owned(decode_text(&text).into_owned()),
     }
 }
