@@ -242,10 +242,10 @@ impl SpfEvaluator {
             Some((asked, _)) if asked == question => {}
             _ => return Err(SpfAnswerError::UnexpectedAnswer),
         }
-        let Some((question, pending)) = self.asked.take() else {
+        let Some((_, pending)) = self.asked.take() else {
             return Err(SpfAnswerError::UnexpectedAnswer);
         };
-        self.handle(question, pending, answer);
+        self.handle(pending, answer);
         Ok(())
     }
 
@@ -436,7 +436,7 @@ impl SpfEvaluator {
         }
     }
 
-    fn handle(&mut self, question: Question, pending: Pending, answer: Answer) {
+    fn handle(&mut self, pending: Pending, answer: Answer) {
         let records = match answer {
             Answer::Records(records) => records,
             Answer::NxDomain => Vec::new(),
@@ -559,7 +559,6 @@ impl SpfEvaluator {
                 self.finish(SpfResult::Fail, explanation);
             }
         }
-        let _ = question;
     }
 
     fn next_ptr_host(&mut self, qualifier: Qualifier, target: String, mut rest: Vec<String>) {
