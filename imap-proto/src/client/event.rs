@@ -189,7 +189,11 @@ pub enum ClientEvent {
     /// A FETCH response. Message content that came as literals (`BODY[...]`,
     /// `BINARY[...]`, `RFC822*`) was streamed before this event, between
     /// [`ClientEvent::BodyStart`] and [`ClientEvent::BodyEnd`], and is not in `items`;
-    /// content that came as a quoted string or NIL is.
+    /// content that came as a quoted string or NIL is (and so are content literals
+    /// beyond the 64th of one response, which only a hostile server sends: they are held
+    /// within [`ClientConfig::max_response_length`]).
+    ///
+    /// [`ClientConfig::max_response_length`]: crate::client::ClientConfig::max_response_length
     Fetch {
         /// The command it is attributed to.
         command: Option<CommandId>,

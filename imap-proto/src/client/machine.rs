@@ -560,8 +560,8 @@ impl Client {
                 },
             ));
         }
-        let message = fields.join("\0").into_bytes();
-        self.authenticate("PLAIN", Some(Secret::new(message)))
+        let message = mailwire_core::sasl::encode_plain(authzid, username, password);
+        self.authenticate("PLAIN", Some(message))
     }
 
     /// AUTHENTICATE with any mechanism: challenges come as

@@ -65,6 +65,8 @@ pub(crate) struct Reader {
     response: Vec<u8>,
     literal: Option<Literal>,
     streamed: Vec<(usize, BodyItem)>,
+    /// Trial decodes made for the response being read (see [`MAX_CONTENT_CHECKS`]).
+    content_checks: u32,
     max_line_length: usize,
     max_response_length: usize,
     max_streamed_literal: u64,
@@ -79,6 +81,49 @@ fn announcement_options() -> DecodeOptions {
         ..Limits::default()
     };
     DecodeOptions::default().with_limits(limits)
+}
+
+/// Trial decodes per response, at most: each decodes the response so far, so a response
+/// made of many literals could otherwise cost time quadratic in its size. Real FETCH
+/// responses name a few content items; literals beyond the limit are held (within
+/// [`ClientConfig::max_response_length`](crate::client::ClientConfig::max_response_length)).
+const MAX_CONTENT_CHECKS: u32 = 64;
+
+/// True when the line text before a literal announcement (`before`, from the start of
+/// the line or the end of the previous literal) can end the name of a content item:
+/// `BODY[...]`, `BODY[...]<n>`, `BINARY[...]` (with `~` for literal8), `RFC822`,
+/// `RFC822.HEADER`, `RFC822.TEXT`. A cheap filter before the trial decode.
+fn names_content(before: &[u8]) -> bool {
+    let before = before.strip_suffix(b"~").unwrap_or(before);
+    let Some(before) = before.strip_suffix(b" ") else {
+        return false;
+    };
+    let before = match before.strip_suffix(b">") {
+        Some(rest) => {
+            let digits = rest.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+            match rest
+                .get(..rest.len() - digits)
+                .and_then(|r| r.strip_suffix(b"<"))
+            {
+                Some(rest) if digits > 0 => rest,
+                _ => return false,
+            }
+        }
+        None => before,
+    };
+    if before.ends_with(b"]") {
+        return true;
+    }
+    ["RFC822", "RFC822.HEADER", "RFC822.TEXT"]
+        .iter()
+        .any(|name| {
+            let name = name.as_bytes();
+            before.len() > name.len()
+                && before
+                    .get(before.len() - name.len()..)
+                    .is_some_and(|tail| tail.eq_ignore_ascii_case(name))
+                && matches!(before.get(before.len() - name.len() - 1), Some(b' ' | b'('))
+        })
 }
 
 /// True when `response` starts like `* 12 FETCH ` (only then can content be streamed).
@@ -105,6 +150,7 @@ impl Reader {
             response: Vec::new(),
             literal: None,
             streamed: Vec::new(),
+            content_checks: 0,
             max_line_length: max_line_length.max(2),
             max_response_length,
             max_streamed_literal,
@@ -128,6 +174,7 @@ impl Reader {
         self.response.clear();
         self.literal = None;
         self.streamed.clear();
+        self.content_checks = 0;
         unread
     }
 
@@ -197,15 +244,18 @@ impl Reader {
                 Some(length) => {
                     let brace =
                         memchr::memrchr(b'{', this_line).map_or(line_start, |at| line_start + at);
-                    if let Some(piece) = self.announced(brace, length, options)? {
+                    let before = self.response.get(line_start..brace).unwrap_or_default();
+                    let candidate = names_content(before);
+                    if let Some(piece) = self.announced(brace, length, candidate, options)? {
                         return Ok(Some(piece));
                     }
                 }
                 None => {
+                    self.content_checks = 0;
                     return Ok(Some(Piece::Response {
                         bytes: std::mem::take(&mut self.response),
                         streamed: std::mem::take(&mut self.streamed),
-                    }))
+                    }));
                 }
             }
         }
@@ -217,9 +267,16 @@ impl Reader {
         &mut self,
         brace: usize,
         length: u64,
+        candidate: bool,
         options: &DecodeOptions,
     ) -> Result<Option<Piece>, ProtocolError> {
-        if let Some((sequence_number, index, item)) = self.content_item(brace, options) {
+        let content = if candidate && self.content_checks < MAX_CONTENT_CHECKS {
+            self.content_checks += 1;
+            self.content_item(brace, options)
+        } else {
+            None
+        };
+        if let Some((sequence_number, index, item)) = content {
             if length > self.max_streamed_literal {
                 return Err(ProtocolError::LiteralTooLarge {
                     length,
@@ -345,6 +402,49 @@ mod tests {
         assert_eq!(streamed[0].0, 2);
         assert_eq!(got.len(), 4);
         assert!(!reader.in_response());
+    }
+
+    #[test]
+    fn content_names_are_recognised_cheaply() {
+        for yes in [
+            &b"* 1 FETCH (BODY[] "[..],
+            b"* 1 FETCH (UID 3 BODY[1.2.TEXT]<100> ",
+            b"* 1 FETCH (BINARY[1] ~",
+            b")] ",
+            b"* 1 FETCH (rfc822 ",
+            b" RFC822.HEADER ",
+        ] {
+            assert!(names_content(yes), "{:?}", String::from_utf8_lossy(yes));
+        }
+        for no in [
+            &b"* 1 FETCH (ENVELOPE (NIL "[..],
+            b"* 1 FETCH (BODY[]",
+            b" \"x]\" ",
+            b"* 1 FETCH (BODY[]<> ",
+            b"XRFC822 ",
+            b"RFC822 ",
+            b"",
+        ] {
+            assert!(!names_content(no), "{:?}", String::from_utf8_lossy(no));
+        }
+    }
+
+    #[test]
+    fn a_response_of_many_literals_costs_linear_time() {
+        // 20 000 content literals in one FETCH: streamed for the first checks, then held.
+        let mut reader = Reader::new(1000, 1 << 20, 1 << 20);
+        let mut input = b"* 1 FETCH (".to_vec();
+        for _ in 0..20_000 {
+            input.extend_from_slice(b"BODY[] {1}\r\nx ");
+        }
+        input.extend_from_slice(b"UID 1)\r\n");
+        let got = pieces(&mut reader, &input);
+        let starts = got
+            .iter()
+            .filter(|piece| matches!(piece, Piece::BodyStart { .. }))
+            .count();
+        assert_eq!(starts, MAX_CONTENT_CHECKS as usize);
+        assert!(matches!(got.last(), Some(Piece::Response { .. })));
     }
 
     #[test]

@@ -117,6 +117,49 @@ pub struct Answer {
 }
 
 /// An async IMAP client over the stream `S`; see the [module docs](super).
+///
+/// Each method sends its command and waits for its completion; events that belong to no
+/// waiting command (unsolicited updates, non-fatal protocol errors) are kept for
+/// [`ImapClient::take_unsolicited`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use mailwire_imap::client::ClientConfig;
+/// use mailwire_imap::tokio::ImapClient;
+/// use mailwire_imap::types::{FetchAttribute, FetchAttributes, NonEmpty, SequenceSet};
+/// use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+///
+/// let (ours, theirs) = tokio::io::duplex(4096);
+/// // A scripted server: the greeting, then an answer to each command line.
+/// let server = tokio::spawn(async move {
+///     let (read, mut write) = tokio::io::split(theirs);
+///     let mut lines = BufReader::new(read).lines();
+///     write.write_all(b"* OK [CAPABILITY IMAP4rev1] ready\r\n").await?;
+///     while let Some(line) = lines.next_line().await? {
+///         let tag = line.split(' ').next().unwrap_or_default().to_owned();
+///         let answer = match line.split(' ').nth(1).unwrap_or_default() {
+///             "LOGIN" => format!("{tag} OK [CAPABILITY IMAP4rev1 IDLE] logged in\r\n"),
+///             "SELECT" => format!("* 1 EXISTS\r\n{tag} OK [READ-WRITE] selected\r\n"),
+///             "FETCH" => format!("* 1 FETCH (BODY[] {{5}}\r\nhello)\r\n{tag} OK done\r\n"),
+///             _ => format!("* BYE see you\r\n{tag} OK bye\r\n"),
+///         };
+///         write.write_all(answer.as_bytes()).await?;
+///     }
+///     Ok::<_, std::io::Error>(())
+/// });
+///
+/// let (mut client, _greeting) = ImapClient::connect(ours, ClientConfig::default()).await?;
+/// client.login("user", "pass").await?;
+/// assert_eq!(client.select("INBOX").await?.exists, 1);
+/// let body = FetchAttribute::BodySection { peek: true, section: None, partial: None };
+/// let attributes = FetchAttributes::Attributes(NonEmpty::new(body));
+/// let messages = client.fetch(false, SequenceSet::all(), attributes).await?;
+/// assert_eq!(messages[0].body(), Some(&b"hello"[..]));
+/// client.logout().await?;
+/// server.await??;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct ImapClient<S> {
     driver: Driver<S, Client>,
