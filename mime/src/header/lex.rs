@@ -270,6 +270,16 @@ impl<'a> Cursor<'a> {
         }
         self.pos += 1;
         let start = self.pos;
+        // Fast path: the closing quote comes before any escape or line
+        // break, so the content is borrowed as it stands.
+        let rest = self.input.get(start..).unwrap_or_default();
+        if let Some(stop) = memchr::memchr2(b'"', b'\\', rest) {
+            let content = rest.get(..stop).unwrap_or_default();
+            if rest.get(stop) == Some(&b'"') && memchr::memchr2(b'\r', b'\n', content).is_none() {
+                self.pos = start + stop + 1;
+                return Some(Cow::Borrowed(content));
+            }
+        }
         let mut needs_copy = false;
         while let Some(b) = self.peek() {
             match b {

@@ -221,6 +221,10 @@ struct Section<'a> {
 
 /// Splits `name*3*` into (`name`, Some(3), extended = true).
 fn split_attribute(raw: &str) -> (&str, Option<u32>, bool) {
+    // Nearly every attribute is a plain name.
+    if !raw.contains('*') {
+        return (raw, None, false);
+    }
     let (base, extended) = match raw.strip_suffix('*') {
         Some(base) => (base, true),
         None => (raw, false),
