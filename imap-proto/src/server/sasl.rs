@@ -1,11 +1,8 @@
 //! The PLAIN mechanism (RFC 4616), which the machine decodes itself.
 
-use mailwire_core::Secret;
+use mailwire_core::sasl::PlainCredentials;
 
 use crate::server::Credentials;
-
-/// Longest authzid, authcid and password (RFC 4616 §2: "up to 255 octets").
-const MAX_PLAIN_FIELD: usize = 255;
 
 /// True for the mechanisms that send a password in the clear (refused before TLS unless
 /// the policy allows cleartext logins).
@@ -13,27 +10,15 @@ pub(crate) fn is_plaintext_mechanism(name: &str) -> bool {
     name.eq_ignore_ascii_case("PLAIN") || name.eq_ignore_ascii_case("LOGIN")
 }
 
-/// Splits `[authzid] NUL authcid NUL passwd` (RFC 4616 §2): UTF-8 fields without NUL,
-/// authcid and passwd not empty, each at most 255 octets. `None` when malformed.
+/// Splits `[authzid] NUL authcid NUL passwd` (RFC 4616 §2) with
+/// [`mailwire_core::sasl`]: UTF-8 fields without NUL, authcid and passwd not empty, each at
+/// most 255 octets. `None` when malformed.
 pub(crate) fn parse_plain(message: &[u8]) -> Option<Credentials> {
-    let mut fields = message.split(|&byte| byte == 0);
-    let authzid = fields.next()?;
-    let authcid = fields.next()?;
-    let password = fields.next()?;
-    if fields.next().is_some()
-        || authcid.is_empty()
-        || password.is_empty()
-        || [authzid, authcid, password]
-            .iter()
-            .any(|field| field.len() > MAX_PLAIN_FIELD)
-    {
-        return None;
-    }
-    let authzid = std::str::from_utf8(authzid).ok()?;
+    let plain = PlainCredentials::decode(message).ok()?;
     Some(Credentials {
-        authzid: (!authzid.is_empty()).then(|| authzid.to_owned()),
-        username: std::str::from_utf8(authcid).ok()?.to_owned(),
-        password: Secret::new(std::str::from_utf8(password).ok()?.to_owned()),
+        authzid: plain.authorization_identity().map(str::to_owned),
+        username: plain.authcid,
+        password: plain.password,
     })
 }
 
