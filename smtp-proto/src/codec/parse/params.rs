@@ -17,20 +17,25 @@ pub(crate) fn is_xtext(s: &[u8]) -> bool {
         return false;
     }
     let mut i = 0;
-    while let Some(&b) = s.get(i) {
-        if b == b'+' {
-            let hex = |j: usize| s.get(j).is_some_and(u8::is_ascii_hexdigit);
-            if !(hex(i + 1) && hex(i + 2)) {
-                return false;
+    loop {
+        // a run of xchar, then a hexchar or the end
+        let rest = s.get(i..).unwrap_or_default();
+        i += rest
+            .iter()
+            .position(|&b| !is_xchar(b))
+            .unwrap_or(rest.len());
+        match s.get(i) {
+            None => return true,
+            Some(b'+') => {
+                let hex = |j: usize| s.get(j).is_some_and(u8::is_ascii_hexdigit);
+                if !(hex(i + 1) && hex(i + 2)) {
+                    return false;
+                }
+                i += 3;
             }
-            i += 3;
-        } else if is_xchar(b) {
-            i += 1;
-        } else {
-            return false;
+            Some(_) => return false,
         }
     }
-    true
 }
 
 /// Encodes octets as xtext.
@@ -130,24 +135,61 @@ impl Known {
         }
     }
 
-    /// Recognises a keyword, ignoring ASCII case; dispatching on the length first means
-    /// most parameters are compared once.
+    /// Recognises a keyword, ignoring ASCII case: the keyword is folded into one word
+    /// and compared once per candidate of its length.
     #[inline]
     fn of(keyword: &[u8]) -> Option<Known> {
-        let candidates: &[Known] = match keyword.len() {
-            3 => &[Known::Ret],
-            4 => &[Known::Size, Known::Body, Known::Auth],
-            5 => &[Known::Envid, Known::Orcpt],
-            6 => &[Known::Notify],
-            8 => &[Known::SmtpUtf8],
-            10 => &[Known::RequireTls],
+        if keyword.len() == 10 {
+            return keyword
+                .eq_ignore_ascii_case(b"REQUIRETLS")
+                .then_some(Known::RequireTls);
+        }
+        let folded = fold_word(keyword)?;
+        Some(match folded {
+            w if w == word(b"ret") => Known::Ret,
+            w if w == word(b"size") => Known::Size,
+            w if w == word(b"body") => Known::Body,
+            w if w == word(b"auth") => Known::Auth,
+            w if w == word(b"envid") => Known::Envid,
+            w if w == word(b"orcpt") => Known::Orcpt,
+            w if w == word(b"notify") => Known::Notify,
+            w if w == word(b"smtputf8") => Known::SmtpUtf8,
             _ => return None,
-        };
-        candidates
-            .iter()
-            .find(|k| k.name().as_bytes().eq_ignore_ascii_case(keyword))
-            .copied()
+        })
     }
+}
+
+/// Up to eight lower-case octets as one word, zero-padded (a constant to compare with).
+const fn word(s: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    let mut i = 0;
+    while i < s.len() && i < 8 {
+        // both indices are below the bounds the loop checks; evaluated at compile time
+        #[allow(clippy::indexing_slicing)]
+        {
+            bytes[i] = s[i];
+        }
+        i += 1;
+    }
+    u64::from_le_bytes(bytes)
+}
+
+/// Up to eight octets as one word with `| 0x20` on each, zero-padded; `None` when longer.
+///
+/// Equal to [`word`] of a lower-case candidate exactly when the octets match it ignoring
+/// ASCII case, provided each octet is a letter, a digit or "-" on the candidate's side:
+/// the only octets that fold onto a letter are its two cases, and onto a digit or "-"
+/// only the control octets 0x10-0x19 and 0x0D, which no caller passes in (keywords are
+/// LDH-checked, values are esmtp-value octets, %d33-126).
+#[inline(always)]
+fn fold_word(s: &[u8]) -> Option<u64> {
+    if s.len() > 8 {
+        return None;
+    }
+    let mut bytes = [0u8; 8];
+    bytes.get_mut(..s.len())?.copy_from_slice(s);
+    let padding = u64::MAX.checked_shr(8 * (8 - s.len() as u32)).unwrap_or(0);
+    Some(u64::from_le_bytes(bytes) | (0x2020_2020_2020_2020 & padding))
 }
 
 /// The canonical spelling of a keyword that has a typed field, if `keyword` is one.
@@ -293,36 +335,38 @@ fn required<'a>(value: Option<&'a str>, keyword: &'static str) -> Result<&'a str
 }
 
 fn parse_body(value: &str) -> Result<Body, DecodeError> {
-    [Body::SevenBit, Body::EightBitMime, Body::BinaryMime]
-        .into_iter()
-        .find(|b| b.as_str().eq_ignore_ascii_case(value))
-        .ok_or(DecodeError::InvalidParameter { keyword: "BODY" })
+    const INVALID: DecodeError = DecodeError::InvalidParameter { keyword: "BODY" };
+    match fold_word(value.as_bytes()) {
+        Some(w) if w == word(b"8bitmime") => Ok(Body::EightBitMime),
+        Some(w) if w == word(b"7bit") => Ok(Body::SevenBit),
+        Some(_) => Err(INVALID),
+        None if value.eq_ignore_ascii_case("BINARYMIME") => Ok(Body::BinaryMime),
+        None => Err(INVALID),
+    }
 }
 
 fn parse_ret(value: &str) -> Result<Ret, DecodeError> {
-    [Ret::Full, Ret::Headers]
-        .into_iter()
-        .find(|r| r.as_str().eq_ignore_ascii_case(value))
-        .ok_or(DecodeError::InvalidParameter { keyword: "RET" })
+    match fold_word(value.as_bytes()) {
+        Some(w) if w == word(b"hdrs") => Ok(Ret::Headers),
+        Some(w) if w == word(b"full") => Ok(Ret::Full),
+        _ => Err(DecodeError::InvalidParameter { keyword: "RET" }),
+    }
 }
 
 fn parse_notify(value: &str) -> Result<Notify, DecodeError> {
     const INVALID: DecodeError = DecodeError::InvalidParameter { keyword: "NOTIFY" };
     let value = value.as_bytes();
-    if value.eq_ignore_ascii_case(b"NEVER") {
+    if fold_word(value) == Some(word(b"never")) {
         return Ok(Notify::NEVER);
     }
     let (mut success, mut failure, mut delay) = (false, false, false);
     for element in value.split(|&b| b == b',') {
-        if element.eq_ignore_ascii_case(b"SUCCESS") {
-            success = true;
-        } else if element.eq_ignore_ascii_case(b"FAILURE") {
-            failure = true;
-        } else if element.eq_ignore_ascii_case(b"DELAY") {
-            delay = true;
-        } else {
+        match fold_word(element) {
+            Some(w) if w == word(b"success") => success = true,
+            Some(w) if w == word(b"failure") => failure = true,
+            Some(w) if w == word(b"delay") => delay = true,
             // includes NEVER mixed with others, which RFC 3461 §4.1 forbids
-            return Err(INVALID);
+            _ => return Err(INVALID),
         }
     }
     Notify::on(success, failure, delay).ok_or(INVALID)
@@ -521,6 +565,39 @@ mod tests {
         for k in ["SIZ", "SIZES", "X-SIZE", "", "HOLDFOR", "MT-PRIORITY"] {
             assert_eq!(known_keyword(k), None, "{k}");
         }
+    }
+
+    #[test]
+    fn folded_words_match_ignoring_case_only() {
+        assert_eq!(fold_word(b"SmTpUtF8"), Some(word(b"smtputf8")));
+        assert_eq!(fold_word(b"NOTIFY"), Some(word(b"notify")));
+        assert_ne!(fold_word(b"NOTIF"), Some(word(b"notify")));
+        assert_ne!(fold_word(b"NOTIFYX"), Some(word(b"notify")));
+        assert_eq!(fold_word(b""), Some(0));
+        assert_eq!(fold_word(b"REQUIRETL"), None);
+        assert!(Known::of(b"RequireTLS") == Some(Known::RequireTls));
+        assert!(Known::of(b"SIZ").is_none() && Known::of(b"SIZEE").is_none());
+        for name in [
+            "RET", "SIZE", "BODY", "AUTH", "ENVID", "ORCPT", "NOTIFY", "SMTPUTF8",
+        ] {
+            let known = Known::of(name.to_ascii_lowercase().as_bytes()).unwrap();
+            assert_eq!(known.name(), name);
+        }
+        assert_eq!(
+            parse_notify("success,FAILURE,Delay").unwrap(),
+            Notify::on(true, true, true).unwrap()
+        );
+        assert_eq!(parse_notify("Never").unwrap(), Notify::NEVER);
+        assert!(parse_notify("NEVER,SUCCESS").is_err());
+        assert!(parse_notify("SUCCES").is_err());
+        assert!(parse_notify("SUCCESS,").is_err());
+        assert_eq!(parse_body("8bitMIME").unwrap(), Body::EightBitMime);
+        assert_eq!(parse_body("7Bit").unwrap(), Body::SevenBit);
+        assert_eq!(parse_body("binaryMime").unwrap(), Body::BinaryMime);
+        assert!(parse_body("8BIT").is_err() && parse_body("BINARYMIMEX").is_err());
+        assert_eq!(parse_ret("hdrs").unwrap(), Ret::Headers);
+        assert_eq!(parse_ret("FULL").unwrap(), Ret::Full);
+        assert!(parse_ret("FUL").is_err());
     }
 
     #[test]
