@@ -97,15 +97,7 @@ pub(crate) fn plain_message(
     username: &str,
     password: &Secret<String>,
 ) -> Secret<Vec<u8>> {
-    let mut message = Vec::with_capacity(
-        authzid.map_or(0, str::len) + username.len() + password.expose().len() + 2,
-    );
-    message.extend_from_slice(authzid.unwrap_or("").as_bytes());
-    message.push(0);
-    message.extend_from_slice(username.as_bytes());
-    message.push(0);
-    message.extend_from_slice(password.expose().as_bytes());
-    Secret::new(message)
+    mailwire_core::sasl::encode_plain(authzid, username, password.expose())
 }
 
 /// Where an AUTH exchange stands.

@@ -1,10 +1,8 @@
 //! The two password mechanisms the machine decodes itself: PLAIN (RFC 4616) and LOGIN
 //! (draft-murchison-sasl-login).
 
+use mailwire_core::sasl;
 use mailwire_core::Secret;
-
-/// Longest authzid, authcid and password of PLAIN (RFC 4616 §2: "up to 255 octets").
-const MAX_PLAIN_FIELD: usize = 255;
 
 /// Decoded PLAIN credentials.
 #[derive(Debug)]
@@ -14,44 +12,26 @@ pub(crate) struct PlainCredentials {
     pub(crate) password: Secret<String>,
 }
 
-/// Splits `[authzid] NUL authcid NUL passwd` (RFC 4616 §2). Each field is UTF-8 without
-/// NUL; authcid and passwd are not empty. `None` when the message is malformed.
+/// Splits `[authzid] NUL authcid NUL passwd` (RFC 4616 §2) with [`mailwire_core::sasl`].
+/// Each field is UTF-8 without NUL, at most 255 octets; authcid and passwd are not empty.
+/// `None` when the message is malformed.
 pub(crate) fn parse_plain(message: &[u8]) -> Option<PlainCredentials> {
-    let mut fields = message.split(|&b| b == 0);
-    let authzid = fields.next()?;
-    let authcid = fields.next()?;
-    let password = fields.next()?;
-    if fields.next().is_some()
-        || authcid.is_empty()
-        || password.is_empty()
-        || [authzid, authcid, password]
-            .iter()
-            .any(|field| field.len() > MAX_PLAIN_FIELD)
-    {
-        return None;
-    }
-    let authzid = std::str::from_utf8(authzid).ok()?;
-    let authcid = std::str::from_utf8(authcid).ok()?;
-    let password = std::str::from_utf8(password).ok()?;
+    let plain = sasl::PlainCredentials::decode(message).ok()?;
     Some(PlainCredentials {
-        authzid: (!authzid.is_empty()).then(|| authzid.to_owned()),
-        authcid: authcid.to_owned(),
-        password: Secret::new(password.to_owned()),
+        authzid: plain.authorization_identity().map(str::to_owned),
+        authcid: plain.authcid,
+        password: plain.password,
     })
 }
 
 /// A LOGIN user name or password: UTF-8, not empty, at most 255 octets as for PLAIN.
 pub(crate) fn parse_login_field(field: &[u8]) -> Option<String> {
-    if field.is_empty() || field.len() > MAX_PLAIN_FIELD || field.contains(&0) {
-        return None;
-    }
-    std::str::from_utf8(field).ok().map(str::to_owned)
+    sasl::decode_login_field(field).ok()
 }
 
 /// The LOGIN prompts, base64 of "Username:" and "Password:" as every LOGIN client
 /// expects them.
-pub(crate) const LOGIN_USERNAME_PROMPT: &[u8] = b"Username:";
-pub(crate) const LOGIN_PASSWORD_PROMPT: &[u8] = b"Password:";
+pub(crate) use mailwire_core::sasl::{LOGIN_PASSWORD_PROMPT, LOGIN_USERNAME_PROMPT};
 
 #[cfg(test)]
 mod tests {
