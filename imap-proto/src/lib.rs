@@ -5,6 +5,8 @@ mod chars;
 pub mod client;
 pub mod codec;
 pub mod error;
+#[cfg(feature = "mime")]
+pub mod mime;
 pub mod server;
 #[cfg(feature = "tokio")]
 pub mod tokio;
