@@ -377,7 +377,9 @@ pub(crate) fn decode_ehlo<'r>(
     }
     let mut lines = reply.raw_lines();
     let greeting = lines.next().unwrap_or("");
-    let mut capabilities = Vec::new();
+    // one allocation for the usual list (a dozen keywords) instead of growing through
+    // 4 and 8; longer lists still grow, bounded by the reply's line limit
+    let mut capabilities = Vec::with_capacity(16);
     for line in lines {
         if line.trim_end_matches(' ').is_empty() {
             // Postfix's smtp-sink ends its list with an empty `250 ` line
