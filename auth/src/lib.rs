@@ -3,4 +3,5 @@
 
 pub mod dmarc;
 pub mod dns;
+pub mod results;
 pub mod spf;
