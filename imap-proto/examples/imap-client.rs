@@ -19,9 +19,9 @@
 
 use std::io::Write;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::time::Duration;
 
+use mailwire_core::tls::Trust;
 use mailwire_imap::client::{BodyItem, ClientConfig, ClientEvent};
 use mailwire_imap::tokio::{ImapClient, ImapError};
 use mailwire_imap::types::{
@@ -31,7 +31,6 @@ use mailwire_imap::types::{
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::rustls;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Security {
@@ -128,17 +127,8 @@ fn tls_connector(
 ) -> Result<tokio_rustls::TlsConnector, Box<dyn std::error::Error>> {
     let ca =
         ca.ok_or("--ca CERT is required with --tls or --starttls (no system roots are bundled)")?;
-    let mut roots = rustls::RootCertStore::empty();
-    for certificate in rustls::pki_types::CertificateDer::pem_file_iter(ca)? {
-        roots.add(certificate?)?;
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+    let config = mailwire_core::tls::client_config(&Trust::CaPem(std::fs::read(ca)?))?;
+    Ok(tokio_rustls::TlsConnector::from(config))
 }
 
 fn server_name(
