@@ -429,3 +429,29 @@ fn single_part_message_numbers_its_body_one() {
         view.item(&FetchAttribute::Envelope).unwrap(),
     ]);
 }
+
+#[test]
+fn non_ascii_names_travel_as_encoded_words() {
+    let raw = "From: =?utf-8?q?Andr=C3=A9?= <andre@example.org>\r\n\
+               To: =?utf-8?b?w4lxdWlwZQ==?=: eve@example.org;\r\n\r\nbody\r\n";
+    let view = FetchView::parse(raw.as_bytes()).unwrap();
+    let envelope = view.envelope();
+    let name = envelope.from[0].name.as_ref().unwrap().as_str().unwrap();
+    assert!(name.is_ascii() && name.starts_with("=?"), "{name}");
+    assert_eq!(
+        mailwire_mime::encoded_word::decode_text(name.as_bytes()),
+        "Andr\u{e9}"
+    );
+    assert_eq!(
+        envelope.from[0].mailbox,
+        Some(IString::try_from("andre").unwrap())
+    );
+    let group = envelope.to[0].mailbox.as_ref().unwrap().as_str().unwrap();
+    assert_eq!(
+        mailwire_mime::encoded_word::decode_text(group.as_bytes()),
+        "\u{c9}quipe"
+    );
+    assert_eq!(envelope.to.len(), 3);
+    assert_eq!(envelope.to[2], Address::default());
+    assert_round_trip(vec![MessageDataItem::Envelope(Box::new(envelope))]);
+}

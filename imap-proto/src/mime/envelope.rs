@@ -1,5 +1,6 @@
 //! ENVELOPE (RFC 3501 §7.4.2) from an entity's header.
 
+use mailwire_mime::encode::{choose_word_encoding, encode_words};
 use mailwire_mime::header::{Address as MimeAddress, AddressList, Mailbox};
 use mailwire_mime::tree::Part;
 
@@ -41,7 +42,7 @@ fn addresses(part: &Part<'_>, name: &str) -> Vec<Address<'static>> {
                 out.push(Address {
                     name: None,
                     adl: None,
-                    mailbox: text(group.name()),
+                    mailbox: phrase(group.name()),
                     host: None,
                 });
                 out.extend(group.members().iter().map(mailbox_address));
@@ -64,7 +65,7 @@ fn mailbox_address(mailbox: &Mailbox<'_>) -> Address<'static> {
     let local = mailbox.local_part();
     let domain = mailbox.domain();
     Address {
-        name: mailbox.name().and_then(text),
+        name: mailbox.name().and_then(phrase),
         adl: adl.as_deref().and_then(text),
         mailbox: text(if local.is_empty() {
             "MISSING_MAILBOX"
@@ -77,6 +78,17 @@ fn mailbox_address(mailbox: &Mailbox<'_>) -> Address<'static> {
             domain
         }),
     }
+}
+
+/// A display name or group name: the parser decoded RFC 2047 words, so non-ASCII text
+/// is encoded again, as a server without UTF8=ACCEPT must send it (and as the message
+/// carried it).
+fn phrase(value: &str) -> NString<'static> {
+    if value.is_ascii() {
+        return text(value);
+    }
+    let words = encode_words(value, choose_word_encoding(value), 75, 75);
+    text(&words.join(" "))
 }
 
 /// Text as an nstring (never NIL).
