@@ -539,9 +539,7 @@ type DomainAndCidrs = (Option<MacroString>, Option<u8>, Option<u8>);
 
 /// `a` and `mx` arguments. The domain-spec is cut at its first `/`: a macro-literal may
 /// contain `/`, but no real host name does, and the CIDR suffix must be recognisable.
-fn parse_domain_and_dual_cidr(
-    args: &str,
-) -> Result<DomainAndCidrs, SpfRecordError> {
+fn parse_domain_and_dual_cidr(args: &str) -> Result<DomainAndCidrs, SpfRecordError> {
     let (domain, cidrs) = match args.find('/') {
         Some(at) => args.split_at(at),
         None => (args, ""),
