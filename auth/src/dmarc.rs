@@ -407,3 +407,47 @@ impl DmarcEvaluator {
         }
     }
 }
+
+/// Why no single RFC 5322.From domain could be taken from a message (RFC 7489 §6.6.1).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FromDomainError {
+    /// The header section did not parse.
+    #[error("header section does not parse")]
+    Header,
+    /// No From field, or one without a usable mailbox.
+    #[error("no from address")]
+    Missing,
+    /// More than one From field.
+    #[error("more than one from field")]
+    MultipleFields,
+    /// Several From mailboxes with different domains: no single policy applies.
+    #[error("from addresses in different domains")]
+    MultipleDomains,
+}
+
+/// The RFC 5322.From domain of `message` (header section, or whole message), lowercased,
+/// parsed with mailwire-mime under its default header limits.
+pub fn from_domain(message: &[u8]) -> Result<String, FromDomainError> {
+    use mailwire_mime::header::{AddressList, HeaderLimits, HeaderSection};
+    let section = HeaderSection::parse(message, &HeaderLimits::default())
+        .map_err(|_| FromDomainError::Header)?;
+    if section.get_all("From").nth(1).is_some() {
+        return Err(FromDomainError::MultipleFields);
+    }
+    let raw = section.get_raw("From").ok_or(FromDomainError::Missing)?;
+    let list = AddressList::parse(raw);
+    let mut domain: Option<String> = None;
+    for mailbox in list.mailboxes() {
+        let this = mailbox.domain().trim_end_matches('.').to_ascii_lowercase();
+        if this.is_empty() {
+            continue;
+        }
+        match &domain {
+            Some(seen) if *seen != this => return Err(FromDomainError::MultipleDomains),
+            Some(_) => {}
+            None => domain = Some(this),
+        }
+    }
+    domain.ok_or(FromDomainError::Missing)
+}

@@ -269,3 +269,19 @@ fn answers_must_match() {
     let wrong = Question::new("_dmarc.example.net", mailwire_auth::dns::RecordType::Txt);
     assert!(dmarc.answer(&wrong, Answer::NxDomain).is_err());
 }
+
+#[test]
+fn from_domain_of_messages() {
+    use mailwire_auth::dmarc::{from_domain, FromDomainError};
+    let message =
+        b"Received: x\r\nFrom: \"Amy\" <amy@Mail.Example.COM>\r\nTo: b@example.net\r\n\r\nbody\r\n";
+    assert_eq!(from_domain(message).unwrap(), "mail.example.com");
+    let same = b"From: a@example.com, b@EXAMPLE.com\r\n\r\n";
+    assert_eq!(from_domain(same).unwrap(), "example.com");
+    let mixed = b"From: a@example.com, b@example.net\r\n\r\n";
+    assert_eq!(from_domain(mixed), Err(FromDomainError::MultipleDomains));
+    let two = b"From: a@example.com\r\nFrom: b@example.com\r\n\r\n";
+    assert_eq!(from_domain(two), Err(FromDomainError::MultipleFields));
+    let none = b"To: a@example.com\r\n\r\n";
+    assert_eq!(from_domain(none), Err(FromDomainError::Missing));
+}
