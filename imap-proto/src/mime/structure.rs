@@ -33,7 +33,10 @@ pub(super) fn body_structure(
             extension,
         });
     }
-    let lines = u64::try_from(part.body_lines()).unwrap_or(u64::MAX);
+    // Line feeds, as Dovecot counts: a last line without one (the body of a part
+    // before its delimiter) is not a line.
+    let feeds = memchr::memchr_iter(b'\n', part.body()).count();
+    let lines = u64::try_from(feeds).unwrap_or(u64::MAX);
     let kind = if content_type.is_text() {
         SinglePartKind::Text {
             subtype: upper(content_type.subtype()),
@@ -64,8 +67,13 @@ pub(super) fn body_structure(
             subtype: upper(content_type.subtype()),
         }
     };
+    let mut body_parameters = parameters(content_type.params());
+    // A text part without a charset is us-ascii (RFC 2045 §5.2); say so, as Dovecot does.
+    if content_type.is_text() && content_type.charset().is_none() {
+        body_parameters.push((upper("charset"), string("us-ascii")));
+    }
     let fields = BodyFields {
-        parameters: parameters(content_type.params()),
+        parameters: body_parameters,
         id: raw_field(part, "content-id"),
         description: raw_field(part, "content-description"),
         encoding: upper(part.transfer_encoding().as_str()),
