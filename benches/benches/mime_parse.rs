@@ -7,6 +7,17 @@
 //! converted to UTF-8). Each contender does that with its own API; the result sizes
 //! go through `black_box` so nothing is skipped.
 //!
+//! Equal work, field by field: mail-parser's default parser reads every field it
+//! knows with its structured parser (addresses, dates, message ids, Received,
+//! MIME fields, text) and, with `default_header_text`, the rest as RFC 2047
+//! text. Ours does the same for From/To/Cc/Bcc/Reply-To/Sender, Date,
+//! Message-ID/References/In-Reply-To, Received and the MIME fields (parsed once,
+//! by the tree), and decodes every other field as unstructured text. The few
+//! fields mail-parser knows and ours takes as text (Resent-*, Return-Path,
+//! List-*) are 34 of about 850 fields in the CPython set, none in the 1 MB
+//! message; mailparse parses addresses and dates and
+//! decodes the rest as text, which is less work than either.
+//!
 //! Two inputs: CPython's 48 email test messages (read from the Python installation at
 //! start; if Python is missing, a generated set of similar messages), and one
 //! generated 1 MB message with a large base64 attachment.
