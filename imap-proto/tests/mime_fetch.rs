@@ -464,3 +464,54 @@ fn non_ascii_names_travel_as_encoded_words() {
     assert_eq!(envelope.to[2], Address::default());
     assert_round_trip(vec![MessageDataItem::Envelope(Box::new(envelope))]);
 }
+
+#[test]
+fn encapsulated_single_part_message_numbers_its_body_below_the_part() {
+    let inner_header = "From: x@example.org\r\nSubject: fwd\r\n\r\n";
+    let inner_body = "forwarded\r\ntext";
+    let raw = format!(
+        "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nfirst\r\n--b\r\n\
+         Content-Type: message/rfc822\r\n\r\n{inner_header}{inner_body}\r\n--b--\r\n"
+    );
+    let view = FetchView::parse(raw.as_bytes()).unwrap();
+    assert_eq!(section(&view, Some(Section::Part(path(&[1])))), "first");
+    assert_eq!(
+        section(&view, Some(Section::Part(path(&[2])))),
+        format!("{inner_header}{inner_body}")
+    );
+    assert_eq!(
+        section(&view, Some(Section::Header(Some(path(&[2]))))),
+        inner_header
+    );
+    assert_eq!(
+        section(&view, Some(Section::Text(Some(path(&[2]))))),
+        inner_body
+    );
+    assert_eq!(
+        section(&view, Some(Section::Part(path(&[2, 1])))),
+        inner_body
+    );
+    let Ok(BodyStructure::Multi { parts, .. }) = view.body_structure(true) else {
+        panic!("not multipart");
+    };
+    let BodyStructure::Single {
+        kind:
+            SinglePartKind::Message {
+                envelope,
+                body,
+                lines,
+                ..
+            },
+        ..
+    } = &parts[1]
+    else {
+        panic!("part 2 is not a message: {:?}", parts[1]);
+    };
+    assert_eq!(*lines, 4);
+    assert_eq!(envelope.subject, Some(IString::try_from("fwd").unwrap()));
+    assert!(matches!(
+        body.as_ref(),
+        BodyStructure::Single { kind: SinglePartKind::Text { lines: 1, .. }, fields, .. }
+            if fields.octets == 15
+    ));
+}

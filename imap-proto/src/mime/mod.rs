@@ -15,7 +15,14 @@
 //!   mailbox `MISSING_MAILBOX` (NIL would read as group syntax).
 //! - A multipart whose boundary never appears gets one empty `TEXT/PLAIN` part, since
 //!   BODYSTRUCTURE needs a part at least.
+//! - A text part without a charset parameter gets `CHARSET us-ascii` (RFC 2045 §5.2),
+//!   and line counts are line feeds (a last line without one, as a part has before its
+//!   delimiter, does not count), both as Dovecot reports them.
+//! - Non-ASCII display and group names (decoded by the parser) go out as RFC 2047
+//!   encoded words again.
 //! - NUL octets, which an IMAP string cannot hold, are dropped from header values.
+//! - A section naming no part, or HEADER/TEXT below a part that is not a message, is a
+//!   [`SectionError`]; a server may answer it with an empty string, as Dovecot does.
 
 mod envelope;
 mod section;
