@@ -32,7 +32,7 @@ const OUTBOUND: &str = "From: user@local.test\r\nTo: bob@remote.test\r\nSubject:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_between_250_and_delivery_then_exactly_once() {
-    if !backend::peer_available("python3") {
+    if !backend::python_module_available("aiosmtpd") {
         return;
     }
     let dir = TempDir::new("kill9-binary");

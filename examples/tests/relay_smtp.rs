@@ -149,7 +149,7 @@ Gr\xc3\xbc\xc3\x9fe aus dem Relay.\r\n\
 
 #[tokio::test]
 async fn mx_relay_with_starttls_verified_against_the_test_ca_and_per_recipient_results() {
-    if !backend::peer_available("python3") {
+    if !backend::python_module_available("aiosmtpd") {
         return;
     }
     let dir = TempDir::new("relay-mx");
@@ -242,7 +242,7 @@ async fn mx_relay_with_starttls_verified_against_the_test_ca_and_per_recipient_r
 
 #[tokio::test]
 async fn a_certificate_the_policy_does_not_trust_defers() {
-    if !backend::peer_available("python3") {
+    if !backend::python_module_available("aiosmtpd") {
         return;
     }
     let dir = TempDir::new("relay-untrusted");
@@ -288,7 +288,7 @@ async fn a_certificate_the_policy_does_not_trust_defers() {
 
 #[tokio::test]
 async fn every_mx_is_tried_unreachable_ones_defer_and_no_mx_falls_back_to_a() {
-    if !backend::peer_available("python3") {
+    if !backend::python_module_available("aiosmtpd") {
         return;
     }
     let dir = TempDir::new("relay-fallback");
@@ -386,7 +386,7 @@ async fn null_mx_and_missing_domains_fail_at_once() {
 
 #[tokio::test]
 async fn smart_host_with_starttls_and_auth() {
-    if !backend::peer_available("python3") {
+    if !backend::python_module_available("aiosmtpd") {
         return;
     }
     let dir = TempDir::new("relay-smarthost");
@@ -446,7 +446,7 @@ async fn smart_host_with_starttls_and_auth() {
 
 #[tokio::test]
 async fn a_wrong_smart_host_password_defers() {
-    if !backend::peer_available("python3") {
+    if !backend::python_module_available("aiosmtpd") {
         return;
     }
     let dir = TempDir::new("relay-badauth");
@@ -675,7 +675,7 @@ async fn chunking_is_used_when_offered() {
 
 #[tokio::test]
 async fn opportunistic_tls_encrypts_without_trusting_the_certificate() {
-    if !backend::peer_available("python3") {
+    if !backend::python_module_available("aiosmtpd") {
         return;
     }
     let dir = TempDir::new("relay-opportunistic");

@@ -234,3 +234,23 @@ pub fn relay_sink_records(out: &Path) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// True when python3 can import `module` (aiosmtpd for the receiving servers);
+/// otherwise fails under MAILWIRE_REQUIRE_PEERS=1, or prints a loud skip.
+pub fn python_module_available(module: &str) -> bool {
+    if !peer_available("python3") {
+        return false;
+    }
+    let found = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !found {
+        if std::env::var("MAILWIRE_REQUIRE_PEERS").as_deref() == Ok("1") {
+            panic!("python module {module} missing and MAILWIRE_REQUIRE_PEERS=1");
+        }
+        eprintln!("SKIPPED: python module {module} missing");
+    }
+    found
+}
