@@ -78,7 +78,8 @@ impl<'a> Received<'a> {
             None => (raw, None),
         };
         let mut cursor = Cursor::new(token_part);
-        let mut tokens = Vec::new();
+        // A Received field has about ten tokens (clauses and comments).
+        let mut tokens = Vec::with_capacity(12);
         loop {
             cursor.skip_ws();
             match cursor.peek() {

@@ -325,7 +325,8 @@ impl<'a> HeaderSection<'a> {
         limits: &HeaderLimits,
         at_eof: bool,
     ) -> Result<Option<Self>, HeaderError> {
-        let mut fields: Vec<HeaderField<'a>> = Vec::new();
+        // Sized for a typical top-level header, so it rarely grows.
+        let mut fields: Vec<HeaderField<'a>> = Vec::with_capacity(16);
         let mut bare_lf = false;
         let mut pos = 0usize;
         let mut mbox_from = None;
