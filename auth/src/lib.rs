@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod dkim;
 pub mod dmarc;
 pub mod dns;
 pub mod results;
