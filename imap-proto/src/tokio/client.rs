@@ -364,7 +364,9 @@ where
 
     /// STARTTLS: after the server's OK, `handshake` turns the plain stream into a TLS one
     /// (tokio-rustls' `TlsConnector::connect`, for example); the session goes on over it
-    /// with the capabilities asked again.
+    /// with the capabilities asked again. Octets the server sent between its OK and the
+    /// handshake (a response injection) fail the upgrade with
+    /// [`ProtocolError::DataAfterStartTls`].
     pub async fn starttls<T, F, Fut>(mut self, handshake: F) -> Result<ImapClient<T>, ImapError>
     where
         T: AsyncRead + AsyncWrite + Unpin,
@@ -383,21 +385,31 @@ where
         let (stream, mut machine) = self.driver.into_parts();
         let secured = handshake(stream).await?;
         machine.handle_tls_established(now());
+        // Octets the server sent after its OK, before TLS, are reported at once: an
+        // injection attempt ends the session here.
+        let mut early = Vec::new();
+        while let Some(event) = machine.poll_event() {
+            if let ClientEvent::ProtocolError {
+                error: error @ ProtocolError::DataAfterStartTls { .. },
+            } = event
+            {
+                return Err(ImapError::Protocol(error));
+            }
+            early.push(event);
+        }
+        let mut unsolicited = self.unsolicited;
+        unsolicited.extend(early);
         let mut client = ImapClient {
             driver: Driver::new(secured, machine),
-            unsolicited: self.unsolicited,
+            unsolicited,
         };
-        // Wait for the capabilities asked after the handshake (and for the report of
-        // anything injected before it).
+        // Wait for the capabilities asked after the handshake.
         while client.machine().capabilities().is_none() && client.machine().config().auto_capability
         {
             match client.driver.next_event().await? {
                 Next::Event(ClientEvent::ProtocolError { error }) if error.is_fatal() => {
                     return Err(ImapError::Protocol(error))
                 }
-                Next::Event(ClientEvent::ProtocolError {
-                    error: error @ ProtocolError::DataAfterStartTls { .. },
-                }) => return Err(ImapError::Protocol(error)),
                 Next::Event(ClientEvent::Closed { .. }) | Next::Closed | Next::StartTls => {
                     return Err(ImapError::Closed)
                 }
