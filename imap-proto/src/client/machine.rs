@@ -842,7 +842,9 @@ impl Client {
             self.flush_queue();
         }
         if self.transport == Transport::StartTls {
-            self.discarded_after_starttls += self.reader.clear();
+            self.discarded_after_starttls = self
+                .discarded_after_starttls
+                .saturating_add(self.reader.clear());
         }
     }
 
@@ -930,7 +932,7 @@ impl Client {
         capabilities: Vec<Capability<'static>>,
     ) {
         self.capabilities = Some(capabilities.clone());
-        self.capability_updates += 1;
+        self.capability_updates = self.capability_updates.wrapping_add(1);
         self.events.push_back(ClientEvent::Capabilities {
             command,
             capabilities,
@@ -1342,7 +1344,8 @@ impl Session for Client {
             return;
         }
         if self.transport == Transport::StartTls {
-            self.discarded_after_starttls += input.len();
+            self.discarded_after_starttls =
+                self.discarded_after_starttls.saturating_add(input.len());
             return;
         }
         self.reader.extend(input);
