@@ -4,11 +4,12 @@
 //! reports whether each server flight comes whole or split at arbitrary points, and
 //! never panics.
 //!
-//! Input: one byte choosing the cut step, then the server's flights separated by NUL
-//! (a reply never holds one). The application acts between flights, as it would
-//! between two reads: it sends two messages (three recipients, then one) when the
-//! session is ready, then QUIT. Cutting inside a flight must change nothing; what a
-//! flight holds may depend on what the client sent before it, as on a real connection.
+//! Input: one byte choosing the cut step, then the server's bytes (NULs are dropped, so
+//! older inputs written as flights still read as one stream). The application acts
+//! after every read, as it would between two reads of a real connection: it sends two
+//! messages (three recipients, then one) when the session is ready, then QUIT. A reply
+//! may arrive before the application sent the command it answers (the machine holds it
+//! until then), so no cut anywhere may change anything.
 
 use std::time::Instant;
 
@@ -16,6 +17,7 @@ use libfuzzer_sys::fuzz_target;
 use mailwire_core::Session;
 use mailwire_lmtp::client::{
     client_config, new_client, Client, ClientEvent, DeliveryReport, DeliveryTracker, MailEnvelope,
+    CLIENT_MAX_UNSOLICITED_INPUT,
 };
 use mailwire_lmtp::types::{Host, Mailbox};
 
@@ -67,23 +69,46 @@ impl App {
     }
 }
 
-fn drain(client: &mut Client, app: &mut App, events: &mut Vec<ClientEvent>, output: &mut Vec<u8>) {
+/// What a driver does after every read: transmit, fire the timer when it is due (a
+/// decision asks for it at once, for instance to read replies that came early), hand
+/// the events to the tracker, and let the application act once no reply is owed (see
+/// `Client::awaits_reply`); until nothing more happens.
+fn settle(
+    client: &mut Client,
+    app: &mut App,
+    now: Instant,
+    events: &mut Vec<ClientEvent>,
+    output: &mut Vec<u8>,
+) {
     loop {
         while client.poll_transmit(output) > 0 {}
-        let Some(event) = client.poll_event() else {
-            break;
-        };
-        if let Some(report) = app.tracker.observe(&event) {
-            app.reports.push(report);
+        if client.poll_timeout().is_some_and(|at| at <= now) {
+            client.handle_timeout(now);
+            continue;
         }
-        events.push(event);
+        if let Some(event) = client.poll_event() {
+            if let Some(report) = app.tracker.observe(&event) {
+                app.reports.push(report);
+            }
+            events.push(event);
+            continue;
+        }
+        if !client.awaits_reply() && client.is_idle() && app.sent < 3 {
+            app.act(client);
+            continue;
+        }
+        break;
     }
 }
 
-fn run(flights: &[Vec<&[u8]>]) -> (Vec<ClientEvent>, Vec<u8>, Vec<DeliveryReport>) {
+fn run(reads: &[&[u8]], limit: usize) -> (Vec<ClientEvent>, Vec<u8>, Vec<DeliveryReport>) {
     let now = Instant::now();
     let hello = Host::new("bar.com").unwrap().into_owned();
-    let mut client = new_client(client_config(hello), now);
+    let mut config = client_config(hello);
+    // Whole input may hold more early replies than any split: keep the limit out of
+    // reach, so that it cannot tell the two apart.
+    config.max_unsolicited_input = limit;
+    let mut client = new_client(config, now);
     let mut app = App {
         tracker: DeliveryTracker::new(),
         sent: 0,
@@ -91,18 +116,12 @@ fn run(flights: &[Vec<&[u8]>]) -> (Vec<ClientEvent>, Vec<u8>, Vec<DeliveryReport
     };
     let mut events = Vec::new();
     let mut output = Vec::new();
-    for flight in flights {
-        for chunk in flight {
-            client.handle_input(now, chunk);
-        }
-        drain(&mut client, &mut app, &mut events, &mut output);
-        if !client.is_closed() {
-            app.act(&mut client);
-            drain(&mut client, &mut app, &mut events, &mut output);
-        }
+    for read in reads {
+        client.handle_input(now, read);
+        settle(&mut client, &mut app, now, &mut events, &mut output);
     }
     client.handle_eof(now);
-    drain(&mut client, &mut app, &mut events, &mut output);
+    settle(&mut client, &mut app, now, &mut events, &mut output);
     (events, output, app.reports)
 }
 
@@ -110,12 +129,14 @@ fuzz_target!(|input: &[u8]| {
     let Some((&cuts, rest)) = input.split_first() else {
         return;
     };
-    let flights: Vec<&[u8]> = rest.split(|b| *b == 0).collect();
-    let whole: Vec<Vec<&[u8]>> = flights.iter().map(|f| vec![*f]).collect();
+    let stream: Vec<u8> = rest.iter().copied().filter(|b| *b != 0).collect();
+    let limit = CLIENT_MAX_UNSOLICITED_INPUT.max(stream.len());
+    let expected = run(&[&stream], limit);
     let step = usize::from(cuts % 17) + 1;
-    let split: Vec<Vec<&[u8]>> = flights.iter().map(|f| f.chunks(step).collect()).collect();
-    let expected = run(&whole);
-    assert_eq!(run(&split), expected);
+    let split: Vec<&[u8]> = stream.chunks(step).collect();
+    assert_eq!(run(&split, limit), expected, "cut every {step} octets");
+    let bytewise: Vec<&[u8]> = stream.chunks(1).collect();
+    assert_eq!(run(&bytewise, limit), expected, "cut every octet");
     // Every recipient of a finished transaction has exactly one result, in order.
     for (report, count) in expected.2.iter().zip([3, 1]) {
         assert_eq!(report.recipients.len(), count);

@@ -2,17 +2,25 @@
 //! The SMTP/LMTP client machine gives the same events and the same output whether the
 //! server's bytes come whole or split at arbitrary points, and never panics.
 //!
-//! Input: a flags byte, a cut byte, then the server's turns separated by NUL (a server
-//! only answers what it was sent, so the application acts between turns, never inside
-//! one). Flags: bit 0 LMTP, bit 1 no pipelining, bit 2 no chunking, bit 3 no SASL
-//! initial response, bits 4-5 AUTH (none, PLAIN, LOGIN, generic), bit 6 STARTTLS,
-//! bit 7 BINARYMIME.
+//! Input: a flags byte, a cut byte, then the server's bytes. After every read the
+//! application acts on the events read so far whenever the client awaits no reply (see
+//! `Client::awaits_reply`), as it would between two reads of a real connection; a reply
+//! may therefore arrive before the application sent the command it answers (the
+//! machine holds it until then), so no cut, even one inside the replies of a single
+//! command or across several, may change anything. A NUL marks where the transport
+//! performs the TLS handshake if the client asked for one: bytes after the 220 to
+//! STARTTLS before it are plaintext injection, after it they come over TLS, so the
+//! handshake is the one place where reads always end. Flags: bit 0 LMTP, bit 1 no
+//! pipelining, bit 2 no chunking, bit 3 no SASL initial response, bits 4-5 AUTH (none,
+//! PLAIN, LOGIN, generic), bit 6 STARTTLS, bit 7 BINARYMIME.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use libfuzzer_sys::fuzz_target;
 use mailwire_core::{Secret, Session, Transport};
-use mailwire_smtp::client::{Client, ClientConfig, ClientEvent, Credentials, MailEnvelope};
+use mailwire_smtp::client::{
+    Client, ClientConfig, ClientEvent, Credentials, MailEnvelope, CLIENT_MAX_UNSOLICITED_INPUT,
+};
 use mailwire_smtp::types::{Body, Command, Host, Mailbox, Mechanism};
 
 struct Application {
@@ -21,7 +29,7 @@ struct Application {
 }
 
 impl Application {
-    /// The application's decisions, taken between the server's turns.
+    /// The application's decisions on the events it just read.
     fn act(&mut self, client: &mut Client, events: &[ClientEvent]) {
         for event in events {
             if let ClientEvent::AuthChallenge { challenge } = event {
@@ -93,7 +101,47 @@ impl Application {
     }
 }
 
-fn run(flags: u8, turns: &[&[u8]], step: Option<usize>) -> (Vec<ClientEvent>, Vec<u8>) {
+/// What a driver does after every read: transmit, fire the timer when it is due (a
+/// decision asks for it at once, for instance to read replies that came early), and
+/// let the application decide on the events read so far once no reply is owed; until
+/// nothing more happens.
+fn settle(
+    client: &mut Client,
+    application: &mut Application,
+    now: Instant,
+    events: &mut Vec<ClientEvent>,
+    output: &mut Vec<u8>,
+) {
+    let mut unseen = Vec::new();
+    loop {
+        let sent = output.len();
+        while client.poll_transmit(output) > 0 {}
+        if client.poll_timeout().is_some_and(|at| at <= now) {
+            client.handle_timeout(now);
+            continue;
+        }
+        let read: Vec<ClientEvent> = std::iter::from_fn(|| client.poll_event()).collect();
+        let quiet = read.is_empty();
+        unseen.extend(read.iter().cloned());
+        events.extend(read);
+        if !client.awaits_reply() {
+            application.act(client, &unseen);
+            unseen.clear();
+            while client.poll_transmit(output) > 0 {}
+        }
+        // Decisions send, they never raise events: no output and no event, no progress.
+        if quiet && output.len() == sent {
+            break;
+        }
+    }
+}
+
+fn run(
+    flags: u8,
+    segments: &[&[u8]],
+    step: Option<usize>,
+    limit: usize,
+) -> (Vec<ClientEvent>, Vec<u8>) {
     let now = Instant::now();
     let Ok(host) = Host::new("client.test") else {
         return (Vec::new(), Vec::new());
@@ -106,6 +154,9 @@ fn run(flags: u8, turns: &[&[u8]], step: Option<usize>) -> (Vec<ClientEvent>, Ve
     config.use_pipelining = flags & 2 == 0;
     config.use_chunking = flags & 4 == 0;
     config.sasl_initial_response = flags & 8 == 0;
+    // Whole input may hold more early replies than any split: keep the limit out of
+    // reach, so that it cannot tell the two apart.
+    config.max_unsolicited_input = limit;
     let mut client = Client::new(config, now);
     let mut application = Application {
         flags,
@@ -113,37 +164,22 @@ fn run(flags: u8, turns: &[&[u8]], step: Option<usize>) -> (Vec<ClientEvent>, Ve
     };
     let mut events = Vec::new();
     let mut output = Vec::new();
-    let mut clock = now;
-    for turn in turns {
-        let mut turn_events = Vec::new();
-        let pieces: Vec<&[u8]> = match step {
-            Some(step) => turn.chunks(step).collect(),
-            None => vec![turn],
+    for segment in segments {
+        let reads: Vec<&[u8]> = match step {
+            Some(step) => segment.chunks(step).collect(),
+            None => vec![segment],
         };
-        for piece in pieces {
-            client.handle_input(clock, piece);
-            while client.poll_transmit(&mut output) > 0 {}
-            turn_events.extend(std::iter::from_fn(|| client.poll_event()));
+        for read in reads {
+            client.handle_input(now, read);
+            settle(&mut client, &mut application, now, &mut events, &mut output);
         }
         if client.transport() == Transport::StartTls {
-            client.handle_tls_established(clock);
-            turn_events.extend(std::iter::from_fn(|| client.poll_event()));
+            client.handle_tls_established(now);
+            settle(&mut client, &mut application, now, &mut events, &mut output);
         }
-        application.act(&mut client, &turn_events);
-        while client.poll_transmit(&mut output) > 0 {}
-        turn_events.extend(std::iter::from_fn(|| client.poll_event()));
-        // Let the timer learn the time, as a driver would.
-        if let Some(at) = client.poll_timeout() {
-            if at <= clock {
-                client.handle_timeout(clock);
-            }
-        }
-        clock += Duration::from_secs(1);
-        events.extend(turn_events);
     }
-    client.handle_eof(clock);
-    while client.poll_transmit(&mut output) > 0 {}
-    events.extend(std::iter::from_fn(|| client.poll_event()));
+    client.handle_eof(now);
+    settle(&mut client, &mut application, now, &mut events, &mut output);
     (events, output)
 }
 
@@ -151,13 +187,18 @@ fuzz_target!(|input: &[u8]| {
     let [flags, cut, rest @ ..] = input else {
         return;
     };
-    let turns: Vec<&[u8]> = rest.split(|b| *b == 0).collect();
-    let whole = run(*flags, &turns, None);
+    let segments: Vec<&[u8]> = rest.split(|b| *b == 0).collect();
+    let limit = CLIENT_MAX_UNSOLICITED_INPUT.max(rest.len());
+    let whole = run(*flags, &segments, None, limit);
     let step = usize::from(*cut % 23) + 1;
     assert_eq!(
-        run(*flags, &turns, Some(step)),
+        run(*flags, &segments, Some(step), limit),
         whole,
         "cut every {step} octets"
     );
-    assert_eq!(run(*flags, &turns, Some(1)), whole, "cut every octet");
+    assert_eq!(
+        run(*flags, &segments, Some(1), limit),
+        whole,
+        "cut every octet"
+    );
 });

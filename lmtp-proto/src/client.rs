@@ -56,7 +56,7 @@ pub use mailwire_smtp::client::{
     Client, ClientConfig, ClientError, ClientEvent, ClientTimeouts, CommandId, Credentials,
     FailureStage, Flavor, MailEnvelope, ProtocolError, Recipient, RecipientResult, RecipientStage,
     RecipientStatus, TransactionId, TransactionOutcome, TransactionReport, Waiting,
-    CLIENT_MAX_REPLY_LINE, CLIENT_MAX_REPLY_LINES,
+    CLIENT_MAX_REPLY_LINE, CLIENT_MAX_REPLY_LINES, CLIENT_MAX_UNSOLICITED_INPUT,
 };
 
 /// The configuration of an LMTP client introducing itself as `hello_name` in LHLO,

@@ -23,7 +23,7 @@ mod driven {
     };
     use mailwire_smtp::server::{ServerConfig, ServerEvent, ServerSession};
     use mailwire_smtp::tokio::{Driver, Next};
-    use mailwire_smtp::types::{Host, Mailbox};
+    use mailwire_smtp::types::{Command, Host, Mailbox};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     fn now() -> std::time::Instant {
@@ -111,6 +111,45 @@ mod driven {
         let messages = server.await.unwrap();
         assert_eq!(messages.len(), 1);
         assert_eq!(messages[0], content);
+    }
+
+    /// A server that answers faster than the application decides: its replies to the
+    /// NOOP and QUIT the application sends on `Ready` arrive in the same read as the
+    /// greeting and the EHLO reply. They wait in the machine for their commands, and
+    /// the driver reads them when the machine asks for its timer at once.
+    #[tokio::test]
+    async fn replies_that_arrive_before_their_commands_reach_them_through_the_driver() {
+        let (client_end, mut peer) = tokio::io::duplex(4096);
+        peer.write_all(
+            b"220 mx.test ESMTP\r\n250-mx.test\r\n250 PIPELINING\r\n\
+              250 2.0.0 noop\r\n221 2.0.0 bye\r\n",
+        )
+        .await
+        .unwrap();
+        let mut driver = Driver::new(client_end, client());
+        let mut noop = None;
+        let mut replies = Vec::new();
+        loop {
+            match driver.next_event().await.unwrap() {
+                Next::Event(ClientEvent::Ready { .. }) => {
+                    let client = driver.machine_mut();
+                    noop = Some(client.send(Command::Noop { argument: None }).unwrap());
+                    client.quit().unwrap();
+                }
+                Next::Event(ClientEvent::Reply { id, reply }) => {
+                    replies.push((Some(id) == noop, reply.code().get()));
+                }
+                Next::Event(ClientEvent::ProtocolError(error)) => panic!("{error}"),
+                Next::Event(_) => {}
+                Next::StartTls => panic!("no tls here"),
+                Next::Closed => break,
+            }
+        }
+        assert_eq!(replies, [(true, 250), (false, 221)]);
+        drop(driver);
+        let mut sent = String::new();
+        peer.read_to_string(&mut sent).await.unwrap();
+        assert_eq!(sent, "EHLO client.test\r\nNOOP\r\nQUIT\r\n");
     }
 
     #[tokio::test(start_paused = true)]

@@ -94,6 +94,11 @@ pub const CLIENT_MAX_REPLY_LINE: usize = 2048;
 /// Default most lines in one multi-line reply (an EHLO reply has one per extension).
 pub const CLIENT_MAX_REPLY_LINES: usize = 128;
 
+/// Default most octets buffered while no command waits for a reply: 64 KiB, room for
+/// many early replies (a server that answers faster than the application decides)
+/// while a server that talks unasked is cut off.
+pub const CLIENT_MAX_UNSOLICITED_INPUT: usize = 64 * 1024;
+
 /// How the client machine behaves. Build with [`ClientConfig::new`] (SMTP) or
 /// [`ClientConfig::lmtp`], then adjust the public fields.
 #[derive(Debug, Clone)]
@@ -122,6 +127,11 @@ pub struct ClientConfig {
     pub max_reply_line: usize,
     /// Most lines in one reply ([`CLIENT_MAX_REPLY_LINES`]).
     pub max_reply_lines: usize,
+    /// Most octets buffered while no command waits for a reply
+    /// ([`CLIENT_MAX_UNSOLICITED_INPUT`]). Replies that arrive before the command they
+    /// answer was sent wait for it; past this the session closes with
+    /// [`ProtocolError::UnsolicitedInput`](crate::client::ProtocolError).
+    pub max_unsolicited_input: usize,
     /// Ignore EHLO lines whose registered keyword has malformed parameters, keeping the
     /// other capabilities. Off by default: an unreadable EHLO reply is reported as
     /// [`ProtocolError::MalformedCapabilities`](crate::client::ProtocolError) and the
@@ -142,6 +152,7 @@ impl ClientConfig {
             implicit_tls: false,
             max_reply_line: CLIENT_MAX_REPLY_LINE,
             max_reply_lines: CLIENT_MAX_REPLY_LINES,
+            max_unsolicited_input: CLIENT_MAX_UNSOLICITED_INPUT,
             quirk_skip_invalid_capabilities: false,
         }
     }

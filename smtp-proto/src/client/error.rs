@@ -72,7 +72,10 @@ pub enum ProtocolError {
     /// be matched with commands.
     #[error("malformed reply: {0}")]
     MalformedReply(DecodeError),
-    /// A reply arrived while no command was waiting for one; the session is closed.
+    /// A reply arrived while no command was waiting for one, and the connection ended
+    /// before a command it could answer was sent (such a reply waits for the next
+    /// command, as the server may just have been faster than the application); the
+    /// session is closed.
     #[error("reply {code} arrived while no command was outstanding")]
     UnexpectedReply {
         /// Its code.
@@ -85,6 +88,13 @@ pub enum ProtocolError {
         verb: Verb,
         /// The code received.
         code: ReplyCode,
+    },
+    /// More than [`ClientConfig::max_unsolicited_input`](crate::client::ClientConfig)
+    /// octets arrived while no command was waiting for a reply; the session is closed.
+    #[error("{octets} octets arrived while no command was outstanding")]
+    UnsolicitedInput {
+        /// How many octets were buffered.
+        octets: usize,
     },
     /// The EHLO/LHLO reply could not be read as capabilities; the session goes on as if
     /// none were offered.

@@ -273,6 +273,9 @@ pub struct Client {
     progress: u64,
     /// Octets that arrived after the 220 to STARTTLS, before the handshake.
     discarded_after_starttls: usize,
+    /// `input` holds replies left unread because no command waited for them; they are
+    /// read at the next input or timer call once one does.
+    held: bool,
 }
 
 impl Client {
@@ -305,6 +308,7 @@ impl Client {
             timer: None,
             progress: 0,
             discarded_after_starttls: 0,
+            held: false,
         };
         client.sync_timer(Some(now));
         client
@@ -343,6 +347,17 @@ impl Client {
     /// True once the session has ended.
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed
+    }
+
+    /// True while a command is on the wire (or queued behind one) without its reply.
+    ///
+    /// The machine never reads a reply before the command it answers was sent, so an
+    /// application that makes its decisions when this is false, on the events read so
+    /// far, sees the same events however the server's bytes were cut. (A decision taken
+    /// while replies are still owed, such as a new transaction pipelined behind the
+    /// machine's own RSET, may race with a reply that ends the session.)
+    pub fn awaits_reply(&self) -> bool {
+        !self.pending.is_empty() || !self.outgoing.is_empty()
     }
 
     /// Sends a command that does not change the session's state: NOOP, VRFY, EXPN,
@@ -893,14 +908,8 @@ impl Client {
     // ----- replies -----
 
     fn on_reply(&mut self, reply: Reply<'static>) {
+        // Replies are only read while a command waits (see `read_replies`).
         let Some(pending) = self.pending.pop_front() else {
-            let code = reply.code();
-            if code == ReplyCode::SERVICE_NOT_AVAILABLE {
-                self.events.push_back(ClientEvent::ServiceClosing { reply });
-            } else {
-                self.protocol_error(ProtocolError::UnexpectedReply { code });
-            }
-            self.close();
             return;
         };
         self.progress += 1;
@@ -1460,6 +1469,7 @@ impl Client {
         self.outgoing.clear();
         self.deferred.clear();
         self.input.clear();
+        self.held = false;
         self.timer = None;
     }
 
@@ -1524,7 +1534,114 @@ impl Session for Client {
             _ => {}
         }
         self.input.extend_from_slice(input);
-        while !self.input.is_empty() {
+        self.read_replies();
+        self.flush_deferred();
+        self.pump();
+        self.sync_timer(Some(now));
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.clock = now;
+        self.read_held();
+        self.sync_timer(Some(now));
+        let Some(timer) = self.timer else {
+            return;
+        };
+        if timer.deadline.is_some_and(|deadline| deadline <= now) {
+            self.events.push_back(ClientEvent::TimedOut {
+                waiting: timer.waiting,
+            });
+            self.close();
+        }
+    }
+
+    fn handle_eof(&mut self, now: Instant) {
+        self.clock = now;
+        if self.phase == Phase::Closed {
+            return;
+        }
+        if self.phase != Phase::TlsHandshake {
+            self.read_held();
+            self.settle_unsolicited_at_eof();
+            if self.phase == Phase::Closed {
+                return;
+            }
+        }
+        let expected = self.phase == Phase::Quitting
+            || self.pending.iter().any(|p| {
+                matches!(
+                    p,
+                    Pending::User {
+                        verb: Verb::Quit,
+                        ..
+                    }
+                )
+            });
+        if !expected {
+            self.events.push_back(ClientEvent::ConnectionLost);
+        }
+        self.close();
+    }
+
+    fn handle_tls_established(&mut self, now: Instant) {
+        self.clock = now;
+        if self.phase != Phase::TlsHandshake {
+            return;
+        }
+        self.report_discarded();
+        // RFC 3207 §4.2: forget everything learned before the handshake.
+        self.tls = true;
+        self.capabilities = None;
+        self.input.clear();
+        self.held = false;
+        self.start_hello();
+        self.pump();
+        self.sync_timer(Some(now));
+    }
+
+    fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
+        let count = self.output.len();
+        out.append(&mut self.output);
+        count
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        // A timer armed by a decision (which carries no time) asks to be called at
+        // once, to learn the time and start counting from it; so do held replies that a
+        // decision gave a command to answer.
+        let timer = self.timer.map(|timer| timer.deadline.unwrap_or(self.clock));
+        if self.held_readable() {
+            return Some(timer.map_or(self.clock, |at| at.min(self.clock)));
+        }
+        timer
+    }
+
+    fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    fn transport(&self) -> Transport {
+        match self.phase {
+            Phase::Closed => Transport::Closed,
+            Phase::TlsHandshake => Transport::StartTls,
+            _ => Transport::Open,
+        }
+    }
+}
+
+impl Client {
+    /// Reads the buffered replies, each for the oldest command still waiting for one.
+    ///
+    /// A reply that arrives while no command waits (the server answered before the
+    /// application made the decision that sends the command, typically because several
+    /// replies came in one read, or the server sent it unasked) stays buffered until the
+    /// next command leaves; then [`Session::poll_timeout`] asks to be called at once and
+    /// [`Session::handle_timeout`] reads it (decisions never read input themselves).
+    /// Which command a reply answers, and so every event, never depends on how the
+    /// input was cut. The buffer is bounded by [`ClientConfig::max_unsolicited_input`];
+    /// past it the session closes.
+    fn read_replies(&mut self) {
+        while !self.input.is_empty() && !self.pending.is_empty() {
             if matches!(self.phase, Phase::Closed | Phase::TlsHandshake) {
                 break;
             }
@@ -1555,87 +1672,55 @@ impl Session for Client {
             self.discarded_after_starttls += self.input.len();
             self.input.clear();
         }
-        self.flush_deferred();
-        self.pump();
-        self.sync_timer(Some(now));
-    }
-
-    fn handle_timeout(&mut self, now: Instant) {
-        self.clock = now;
-        self.sync_timer(Some(now));
-        let Some(timer) = self.timer else {
-            return;
-        };
-        if timer.deadline.is_some_and(|deadline| deadline <= now) {
-            self.events.push_back(ClientEvent::TimedOut {
-                waiting: timer.waiting,
-            });
+        self.held = self.pending.is_empty() && !self.input.is_empty();
+        // With a command waiting, the buffer holds at most one partial reply, bounded by
+        // the reply limits of the decoder.
+        if self.pending.is_empty() && self.input.len() > self.config.max_unsolicited_input {
+            let octets = self.input.len();
+            self.protocol_error(ProtocolError::UnsolicitedInput { octets });
             self.close();
         }
     }
 
-    fn handle_eof(&mut self, now: Instant) {
-        self.clock = now;
-        if self.phase == Phase::Closed {
+    /// True when held replies can be read: a command now waits for them.
+    fn held_readable(&self) -> bool {
+        self.held
+            && !self.pending.is_empty()
+            && !matches!(self.phase, Phase::Closed | Phase::TlsHandshake)
+    }
+
+    /// Reads the held replies once a command waits for them, and sends what they let go.
+    fn read_held(&mut self) {
+        if self.held_readable() {
+            self.read_replies();
+            self.flush_deferred();
+            self.pump();
+        }
+    }
+
+    /// At the end of input, what was buffered without a command to answer can no longer
+    /// wait for one: a 421 closes the service, anything else was a violation.
+    fn settle_unsolicited_at_eof(&mut self) {
+        if !self.pending.is_empty() || self.input.is_empty() {
             return;
         }
-        let expected = self.phase == Phase::Quitting
-            || self.pending.iter().any(|p| {
-                matches!(
-                    p,
-                    Pending::User {
-                        verb: Verb::Quit,
-                        ..
-                    }
-                )
-            });
-        if !expected {
-            self.events.push_back(ClientEvent::ConnectionLost);
-        }
-        self.close();
-    }
-
-    fn handle_tls_established(&mut self, now: Instant) {
-        self.clock = now;
-        if self.phase != Phase::TlsHandshake {
-            return;
-        }
-        self.report_discarded();
-        // RFC 3207 §4.2: forget everything learned before the handshake.
-        self.tls = true;
-        self.capabilities = None;
-        self.input.clear();
-        self.start_hello();
-        self.pump();
-        self.sync_timer(Some(now));
-    }
-
-    fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
-        let count = self.output.len();
-        out.append(&mut self.output);
-        count
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        // A timer armed by a decision (which carries no time) asks to be called at
-        // once, to learn the time and start counting from it.
-        self.timer.map(|timer| timer.deadline.unwrap_or(self.clock))
-    }
-
-    fn poll_event(&mut self) -> Option<ClientEvent> {
-        self.events.pop_front()
-    }
-
-    fn transport(&self) -> Transport {
-        match self.phase {
-            Phase::Closed => Transport::Closed,
-            Phase::TlsHandshake => Transport::StartTls,
-            _ => Transport::Open,
+        match decode_reply(&self.input, &self.decode) {
+            Ok(Status::Complete { value, .. }) => {
+                let reply = value.into_owned();
+                let code = reply.code();
+                if code == ReplyCode::SERVICE_NOT_AVAILABLE {
+                    self.end_transaction_on_close(Some(&reply));
+                    self.events.push_back(ClientEvent::ServiceClosing { reply });
+                    self.close();
+                } else {
+                    self.protocol_error(ProtocolError::UnexpectedReply { code });
+                }
+            }
+            Ok(Status::Partial) => {}
+            Err(error) => self.protocol_error(ProtocolError::MalformedReply(error)),
         }
     }
-}
 
-impl Client {
     /// Reports, once the STARTTLS wait is over, what arrived after the 220 (counted
     /// over every input, so the report does not depend on how the input was cut).
     fn report_discarded(&mut self) {

@@ -23,6 +23,14 @@
 //! [`Session::poll_timeout`]. The server's violations become
 //! [`ClientEvent::ProtocolError`]s, never panics.
 //!
+//! Each reply answers the oldest command still waiting for one. A reply that arrives
+//! before its command was sent (several replies in one read, while the application has
+//! not yet acted on the events of the first) waits in the machine for that command, so
+//! the same bytes give the same events however they are cut
+//! ([`ClientConfig::max_unsolicited_input`] bounds that wait). Decisions never read
+//! input: once a decision sends the command, [`Session::poll_timeout`] asks to be
+//! called at once and [`Session::handle_timeout`] reads the waiting replies.
+//!
 //! ```
 //! use std::time::Instant;
 //! use mailwire_core::Session;
@@ -66,6 +74,7 @@
 //! [`Transport::StartTls`]: mailwire_core::Transport::StartTls
 //! [`Session::handle_tls_established`]: mailwire_core::Session::handle_tls_established
 //! [`Session::poll_timeout`]: mailwire_core::Session::poll_timeout
+//! [`Session::handle_timeout`]: mailwire_core::Session::handle_timeout
 
 mod auth;
 mod config;
@@ -79,6 +88,7 @@ mod tests;
 pub use auth::Credentials;
 pub use config::{
     ClientConfig, ClientTimeouts, Flavor, Waiting, CLIENT_MAX_REPLY_LINE, CLIENT_MAX_REPLY_LINES,
+    CLIENT_MAX_UNSOLICITED_INPUT,
 };
 pub use envelope::{MailEnvelope, Recipient};
 pub use error::{ClientError, ProtocolError};

@@ -1185,13 +1185,40 @@ fn stalled_application_times_out_in_body() {
 
 #[test]
 fn malformed_and_unexpected_replies_close() {
+    // A reply nobody asked for waits for a command to answer; when the connection ends
+    // first, it was unexpected.
     let mut h = Harness::ready(&[]);
     h.server(b"250 nobody asked\r\n");
+    assert!(h.events().is_empty());
+    assert!(!h.client.is_closed());
+    h.client.handle_eof(h.now);
     assert_eq!(
         h.events(),
-        vec![ClientEvent::ProtocolError(ProtocolError::UnexpectedReply {
-            code: crate::types::ReplyCode::OK
-        })]
+        vec![
+            ClientEvent::ProtocolError(ProtocolError::UnexpectedReply {
+                code: crate::types::ReplyCode::OK
+            }),
+            ClientEvent::ConnectionLost,
+        ]
+    );
+    assert!(h.client.is_closed());
+
+    // A server that keeps talking unasked is cut off at the limit: memory stays bounded.
+    let mut config = config();
+    config.max_unsolicited_input = 1000;
+    let mut h = Harness::ready_with(config, &[]);
+    for _ in 0..50 {
+        h.server(b"250 nobody asked\r\n");
+    }
+    assert!(!h.client.is_closed());
+    for _ in 0..50 {
+        h.server(b"250 nobody asked\r\n");
+    }
+    assert_eq!(
+        h.events(),
+        vec![ClientEvent::ProtocolError(
+            ProtocolError::UnsolicitedInput { octets: 1008 }
+        )]
     );
     assert!(h.client.is_closed());
 
@@ -1219,6 +1246,107 @@ fn malformed_and_unexpected_replies_close() {
         [ClientEvent::ProtocolError(ProtocolError::MalformedReply(_))]
     ));
     assert!(h.client.is_closed());
+}
+
+#[test]
+fn unsolicited_service_closing_is_reported_at_the_end_of_input() {
+    // A server's idle timeout: 421, then it closes.
+    let mut h = Harness::ready(&[]);
+    h.server(b"421 4.4.2 mx.test idle too long\r\n");
+    h.client.handle_eof(h.now);
+    let events = h.events();
+    assert!(
+        matches!(&events[..], [ClientEvent::ServiceClosing { reply }] if reply.code().get() == 421),
+        "{events:?}"
+    );
+    assert!(h.client.is_closed());
+}
+
+#[test]
+fn an_early_reply_is_read_at_the_next_timer_call_after_its_command() {
+    let mut h = Harness::ready(&[]);
+    assert!(!h.client.awaits_reply());
+    h.server(b"250 2.0.0 early\r\n");
+    assert!(h.events().is_empty());
+    assert_eq!(h.client.poll_timeout(), None, "nothing to read it for yet");
+    let noop = h.client.send(Command::Noop { argument: None }).unwrap();
+    assert!(h.client.awaits_reply());
+    assert_eq!(h.sent(), "NOOP\r\n");
+    // A decision never reads input: the machine asks to be called at once.
+    assert!(h.events().is_empty());
+    assert_eq!(h.client.poll_timeout(), Some(h.now));
+    h.tick();
+    let events = h.events();
+    assert!(
+        matches!(&events[..], [ClientEvent::Reply { id, reply }] if *id == noop && reply.code().get() == 250),
+        "{events:?}"
+    );
+    assert!(!h.client.awaits_reply());
+    assert_eq!(h.client.poll_timeout(), None);
+}
+
+/// The greeting, the EHLO reply and the replies to the transaction the application
+/// starts on `Ready`, in one read or cut anywhere (the server answered faster than the
+/// application acted): the same events and the same output.
+#[test]
+fn replies_before_their_command_wait_for_it() {
+    let server: &[u8] = b"220 mx.test ESMTP\r\n250-mx.test\r\n250 PIPELINING\r\n\
+        250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go\r\n250 2.0.0 queued\r\n250 2.0.0 noop\r\n\
+        221 2.0.0 bye\r\n";
+    let run = |cuts: &[usize]| {
+        let now = Instant::now();
+        let mut client = Client::new(config(), now);
+        let mut out = Vec::new();
+        let mut events = Vec::new();
+        let mut start = 0;
+        for end in cuts.iter().copied().chain(std::iter::once(server.len())) {
+            client.handle_input(now, &server[start..end]);
+            start = end;
+            // As a driver does: transmit, timer, events, until nothing is due.
+            loop {
+                while client.poll_transmit(&mut out) > 0 {}
+                if client.poll_timeout().is_some_and(|at| at <= now) {
+                    client.handle_timeout(now);
+                    continue;
+                }
+                let Some(event) = client.poll_event() else {
+                    break;
+                };
+                if matches!(event, ClientEvent::Ready { .. }) {
+                    client.start_mail(envelope(&["b@mx.test"])).unwrap();
+                    client.send_body(&b"hi\r\n"[..]).unwrap();
+                    client.finish_body().unwrap();
+                    client.send(Command::Noop { argument: None }).unwrap();
+                    client.quit().unwrap();
+                }
+                events.push(event);
+            }
+        }
+        (String::from_utf8(out).unwrap(), events, client.transport())
+    };
+    let whole = run(&[]);
+    assert_eq!(
+        whole.0,
+        "EHLO client.test\r\nMAIL FROM:<alice@client.test>\r\nRCPT TO:<b@mx.test>\r\n\
+         DATA\r\nhi\r\n.\r\nNOOP\r\nQUIT\r\n"
+    );
+    assert!(!whole
+        .1
+        .iter()
+        .any(|e| matches!(e, ClientEvent::ProtocolError(_))));
+    assert!(whole.1.iter().any(|e| matches!(
+        e,
+        ClientEvent::TransactionDone(TransactionReport {
+            outcome: TransactionOutcome::Accepted { recipients: 1 },
+            ..
+        })
+    )));
+    assert_eq!(whole.2, Transport::Closed);
+    for at in 1..server.len() {
+        assert_eq!(run(&[at]), whole, "cut at {at}");
+    }
+    let every: Vec<usize> = (1..server.len()).collect();
+    assert_eq!(run(&every), whole, "byte by byte");
 }
 
 #[test]
