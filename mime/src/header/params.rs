@@ -296,16 +296,13 @@ fn starts_parameter(cursor: &Cursor<'_>) -> bool {
     !attribute.is_empty() && probe.peek() == Some(b'=')
 }
 
-/// Reads the raw sections of a parameter list, stopping at the end.
-fn read_sections<'a>(
-    cursor: &mut Cursor<'a>,
-    limits: &ParameterLimits,
-) -> Result<Vec<Section<'a>>, FieldError> {
-    let mut sections = Vec::new();
+/// Reads the next raw `attribute=value` pair (attribute as written, not
+/// lowercased), skipping junk; `None` at the end of the list.
+fn next_pair<'a>(cursor: &mut Cursor<'a>) -> Option<(&'a [u8], Cow<'a, [u8]>)> {
     loop {
         cursor.skip_cfws();
         match cursor.peek() {
-            None => return Ok(sections),
+            None => return None,
             Some(b';') => {
                 cursor.bump();
                 continue;
@@ -330,6 +327,17 @@ fn read_sections<'a>(
         } else {
             Cow::Borrowed(unquoted_value(cursor))
         };
+        return Some((attribute, value));
+    }
+}
+
+/// Reads the raw sections of a parameter list, stopping at the end.
+fn read_sections<'a>(
+    cursor: &mut Cursor<'a>,
+    limits: &ParameterLimits,
+) -> Result<Vec<Section<'a>>, FieldError> {
+    let mut sections = Vec::new();
+    while let Some((attribute, value)) = next_pair(cursor) {
         if sections.len() >= limits.max_parameters {
             return Err(FieldError::TooManyParameters {
                 limit: limits.max_parameters,
@@ -353,6 +361,7 @@ fn read_sections<'a>(
             value,
         });
     }
+    Ok(sections)
 }
 
 fn percent_decode(bytes: &[u8], out: &mut Vec<u8>) {
@@ -440,28 +449,49 @@ pub(crate) fn parse_parameters<'a>(
     cursor: &mut Cursor<'a>,
     limits: &ParameterLimits,
 ) -> Result<Parameters<'a>, FieldError> {
-    let sections = read_sections(cursor, limits)?;
-    let mut list: Vec<Parameter<'a>> = Vec::with_capacity(sections.len());
-    // The common case: no RFC 2231 form at all, so no grouping is needed.
-    if sections.iter().all(|s| s.index.is_none() && !s.extended) {
-        for section in sections {
-            if list.iter().any(|p| p.name == section.name) {
-                continue;
-            }
-            let value = match section.value {
-                Cow::Borrowed(b) => bytes_to_str(b),
-                Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
-            };
-            list.push(Parameter {
-                name: section.name,
-                value,
-                charset: None,
-                language: None,
-                extended: false,
+    // The common case: no RFC 2231 `*` in any attribute, so the
+    // parameters are built directly, with no list of sections in between.
+    let start = cursor.clone();
+    let mut list: Vec<Parameter<'a>> = Vec::new();
+    let mut pairs = 0usize;
+    while let Some((attribute, value)) = next_pair(cursor) {
+        if attribute.contains(&b'*') {
+            *cursor = start;
+            return parse_sections(cursor, limits);
+        }
+        if pairs >= limits.max_parameters {
+            return Err(FieldError::TooManyParameters {
+                limit: limits.max_parameters,
             });
         }
-        return Ok(Parameters { list });
+        pairs += 1;
+        let name = ascii_lowercase(bytes_to_str(attribute));
+        if list.iter().any(|p| p.name == name) {
+            continue;
+        }
+        let value = match value {
+            Cow::Borrowed(b) => bytes_to_str(b),
+            Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
+        };
+        list.push(Parameter {
+            name,
+            value,
+            charset: None,
+            language: None,
+            extended: false,
+        });
     }
+    Ok(Parameters { list })
+}
+
+/// The general path: reads every section, then groups RFC 2231 sections
+/// by name.
+fn parse_sections<'a>(
+    cursor: &mut Cursor<'a>,
+    limits: &ParameterLimits,
+) -> Result<Parameters<'a>, FieldError> {
+    let sections = read_sections(cursor, limits)?;
+    let mut list: Vec<Parameter<'a>> = Vec::with_capacity(sections.len());
     for (i, section) in sections.iter().enumerate() {
         // Handle each name once, at its first appearance.
         if sections
@@ -552,5 +582,25 @@ mod tests {
     fn out_of_order_and_duplicate_sections() {
         let p = params(b"; t*1=b; t*0=a; t*1=x; t*2*=%41");
         assert_eq!(p.get("t"), Some("abA"));
+    }
+
+    #[test]
+    fn plain_pairs_before_a_section_fall_back_to_grouping() {
+        let p = params(b"; A=1; t*0=x; b=2; T*1=y; a=3; ti*tle=z");
+        let names: Vec<&str> = p.iter().map(Parameter::name).collect();
+        assert_eq!(names, ["a", "t", "b", "ti*tle"]);
+        assert_eq!(p.get("a"), Some("1"));
+        assert_eq!(p.get("t"), Some("xy"));
+        assert!(p.get_parameter("t").unwrap().is_extended());
+        assert_eq!(p.get("ti*tle"), Some("z"));
+    }
+
+    #[test]
+    fn parameter_limit_counts_duplicates() {
+        let limits = ParameterLimits::default().with_max_parameters(2);
+        let mut cursor = Cursor::new(b"; a=1; a=2; a=3");
+        assert!(parse_parameters(&mut cursor, &limits).is_err());
+        let mut cursor = Cursor::new(b"; a=1; a=2");
+        assert_eq!(parse_parameters(&mut cursor, &limits).unwrap().len(), 1);
     }
 }
