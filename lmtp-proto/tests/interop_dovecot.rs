@@ -36,8 +36,8 @@ impl Drop for DovecotGuard {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // Dovecot runs under `timeout`: SIGKILL to that alone would leave it running.
+        common::stop_timeout_group(&mut self.child);
     }
 }
 

@@ -45,16 +45,9 @@ fn config() -> LmtpServerConfig {
     LmtpServerConfig::builder("foo.test").build().unwrap()
 }
 
-/// Runs swaks under `timeout`, killed if the test ends first.
+/// Runs swaks under `timeout`, stopped if the test ends first.
 async fn swaks(args: &[&str]) -> (bool, String) {
-    let output = tokio::process::Command::new("timeout")
-        .arg("60")
-        .arg("swaks")
-        .args(args)
-        .kill_on_drop(true)
-        .output()
-        .await
-        .unwrap();
+    let output = common::run_bounded("swaks", args, 60).await;
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&output.stderr));
     (output.status.success(), text)

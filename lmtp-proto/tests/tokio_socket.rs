@@ -309,18 +309,22 @@ async fn the_lmtp_deliver_example_over_a_unix_socket() {
     });
     let file = dir.0.join("message.eml");
     std::fs::write(&file, "Subject: example\n\nbody\n").unwrap();
-    let output = tokio::process::Command::new("timeout")
-        .arg("60")
-        .arg(&example)
-        .arg("--socket")
-        .arg(&path)
-        .args(["--from", "<>", "--to", "pat@foo.test"])
-        .args(["--to", "unknown@foo.test", "--to", "full-c@foo.test"])
-        .arg(&file)
-        .kill_on_drop(true)
-        .output()
-        .await
-        .unwrap();
+    let mut args = vec![std::ffi::OsString::from("--socket"), path.clone().into()];
+    args.extend(
+        [
+            "--from",
+            "<>",
+            "--to",
+            "pat@foo.test",
+            "--to",
+            "unknown@foo.test",
+            "--to",
+            "full-c@foo.test",
+        ]
+        .map(Into::into),
+    );
+    args.push(file.clone().into());
+    let output = common::run_bounded(&example, &args, 60).await;
     tokio::time::timeout(Duration::from_secs(10), server)
         .await
         .unwrap()

@@ -9,8 +9,10 @@
     clippy::panic
 )]
 
+use std::ffi::OsStr;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use mailwire_lmtp::server::{Delivery, LmtpServer, ServerEvent};
 use mailwire_lmtp::tokio::{Driver, Next};
@@ -76,13 +78,85 @@ impl Drop for TempDir {
     }
 }
 
-/// Kills a peer process (and reaps it) however the test ends.
+/// Stops a peer started as `timeout N PEER ...` (and reaps it) however the test ends;
+/// see [`stop_timeout_group`].
 pub struct KillOnDrop(pub Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        stop_timeout_group(&mut self.0);
+    }
+}
+
+/// Stops `child`, a `timeout N PEER ...` process, and PEER with it.
+///
+/// `timeout` passes SIGTERM on to PEER but cannot pass SIGKILL: killing `timeout` alone
+/// leaves PEER running for good. So SIGTERM first; if that has not ended it within a few
+/// seconds, SIGKILL to the whole process group, which `timeout` leads.
+pub fn stop_timeout_group(child: &mut Child) {
+    if matches!(child.try_wait(), Ok(Some(_))) {
+        return;
+    }
+    // Not reaped yet, so the id is still this process's.
+    let pid = child.id().to_string();
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid])
+        .stderr(Stdio::null())
+        .status();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(5) {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Runs a client program under `timeout seconds` to its end and returns its output.
+/// If the test ends first (a panic, or the future dropped), `timeout` gets SIGTERM and
+/// passes it on, so the program does not outlive the test.
+pub async fn run_bounded<I, A>(
+    program: impl AsRef<OsStr>,
+    args: I,
+    seconds: u32,
+) -> std::process::Output
+where
+    I: IntoIterator<Item = A>,
+    A: AsRef<OsStr>,
+{
+    let child = tokio::process::Command::new("timeout")
+        .arg(seconds.to_string())
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut guard = TermOnDrop(child.id());
+    let output = child.wait_with_output().await.unwrap();
+    // Reaped: its id may be reused now.
+    guard.0 = None;
+    output
+}
+
+/// Sends SIGTERM to a `timeout` process that was not waited for to the end.
+struct TermOnDrop(Option<u32>);
+
+impl Drop for TermOnDrop {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
     }
 }
 

@@ -9,8 +9,9 @@
 )]
 
 use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use mailwire_pop3::sasl::PlainCredentials;
@@ -269,4 +270,34 @@ pub fn sample_message(subject: &str) -> Vec<u8> {
          first line\r\n.leading dot\r\n..two dots\r\n.\r\nlast line\r\n"
     )
     .into_bytes()
+}
+
+/// Stops `child`, a `timeout N PEER ...` process, and PEER with it.
+///
+/// `timeout` passes SIGTERM on to PEER but cannot pass SIGKILL: killing `timeout` alone
+/// leaves PEER running for good. So SIGTERM first; if that has not ended it within a few
+/// seconds, SIGKILL to the whole process group, which `timeout` leads.
+pub fn stop_timeout_group(child: &mut Child) {
+    if matches!(child.try_wait(), Ok(Some(_))) {
+        return;
+    }
+    // Not reaped yet, so the id is still this process's.
+    let pid = child.id().to_string();
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid])
+        .stderr(Stdio::null())
+        .status();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(5) {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -122,20 +122,43 @@ pub async fn spawn_server(
     port
 }
 
-/// Runs a program under `timeout`, returning (success, stdout, stderr).
+/// Runs a program under `timeout`, returning (success, stdout, stderr). If the test
+/// ends first (a panic, or the future dropped), `timeout` gets SIGTERM and passes it
+/// on: a SIGKILL (tokio's `kill_on_drop`) would stop `timeout` alone and leave the
+/// program running.
 pub async fn run_bounded(program: &str, args: &[&str], seconds: u32) -> (bool, String, String) {
-    let mut command = tokio::process::Command::new("timeout");
-    command
+    let child = tokio::process::Command::new("timeout")
         .arg(seconds.to_string())
         .arg(program)
         .args(args)
-        .kill_on_drop(true);
-    let output = command.output().await.unwrap();
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut guard = TermOnDrop(child.id());
+    let output = child.wait_with_output().await.unwrap();
+    // Reaped: its id may be reused now.
+    guard.0 = None;
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// Sends SIGTERM to a `timeout` process that was not waited for to the end.
+struct TermOnDrop(Option<u32>);
+
+impl Drop for TermOnDrop {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
 }
 
 /// A fresh temporary folder, removed on drop.

@@ -89,13 +89,20 @@ impl Drop for ScratchDir {
 /// A child process stopped (and reaped) when dropped.
 ///
 /// Peers run under `timeout N`, which passes SIGTERM on to the server it runs but
-/// cannot pass SIGKILL: stop it with SIGTERM first, SIGKILL only if that fails.
+/// cannot pass SIGKILL: stop it with SIGTERM first; if that fails, SIGKILL the whole
+/// process group `timeout` leads, so that the server does not outlive the test.
 pub struct Peer(pub Child);
 
 impl Drop for Peer {
     fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        // Not reaped yet, so the id is still this process's.
+        let pid = self.0.id().to_string();
         let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
+            .args(["-TERM", &pid])
+            .stderr(Stdio::null())
             .status();
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(5) {
@@ -104,6 +111,10 @@ impl Drop for Peer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
