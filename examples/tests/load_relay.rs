@@ -31,6 +31,20 @@ struct Peer(Child);
 
 impl Drop for Peer {
     fn drop(&mut self) {
+        // The peer runs under `timeout`, which passes SIGTERM on but not SIGKILL:
+        // TERM first so the peer itself stops, KILL only if it lingers.
+        let pid = self.0.id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .stderr(std::process::Stdio::null())
+            .status();
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(5) {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }

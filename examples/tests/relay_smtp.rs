@@ -38,6 +38,20 @@ struct Peer {
 
 impl Drop for Peer {
     fn drop(&mut self) {
+        // The peer runs under `timeout`, which passes SIGTERM on but not SIGKILL:
+        // TERM first so the peer itself stops, KILL only if it lingers.
+        let pid = self.child.id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .stderr(std::process::Stdio::null())
+            .status();
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(5) {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
