@@ -292,62 +292,102 @@ enum Token<'a> {
     Dot,
 }
 
-/// The tokens of a phrase with their raw span and whether each was
-/// preceded by whitespace or a comment.
-struct Phrase<'a> {
-    tokens: Vec<(Token<'a>, bool)>,
+/// A phrase read without keeping its tokens: its raw span and what the
+/// callers need to know about the tokens. The tokens themselves are read
+/// again from `start` only on the rare paths that need them (quoted
+/// strings, comments, folding), so the common mailbox allocates nothing.
+struct Phrase {
+    /// Number of tokens.
+    count: usize,
+    /// Whether any token is a quoted string.
+    quoted: bool,
+    /// Whether any token after the first was preceded by CFWS.
+    inner_space: bool,
+    /// Whether the tokens form an obsolete local part (words separated by
+    /// dots).
+    local_ok: bool,
     start: usize,
     end: usize,
 }
 
-fn read_phrase<'a>(cursor: &mut Cursor<'a>) -> Phrase<'a> {
-    let mut tokens = Vec::new();
-    let mut start = cursor.pos();
-    let mut end = start;
-    loop {
-        let before = cursor.pos();
-        let spaced = cursor.skip_cfws();
-        let token_start = cursor.pos();
-        let token = match cursor.peek() {
-            Some(b'"') => cursor.quoted_string().map(Token::Quoted),
-            Some(b'.') => {
-                cursor.bump();
-                Some(Token::Dot)
-            }
-            Some(b) if is_atext(b) => cursor.atom(false).map(Token::Atom),
-            _ => None,
-        };
-        match token {
-            Some(token) => {
-                if tokens.is_empty() {
-                    start = token_start;
-                }
-                tokens.push((token, spaced));
-                end = cursor.pos();
-            }
-            None => {
-                cursor.set_pos(before);
-                break;
-            }
+/// Reads the next phrase token after optional CFWS, with whether CFWS
+/// preceded it; on failure the cursor is left where it was.
+fn next_token<'a>(cursor: &mut Cursor<'a>) -> Option<(Token<'a>, bool, usize)> {
+    let before = cursor.pos();
+    let spaced = cursor.skip_cfws();
+    let token_start = cursor.pos();
+    let token = match cursor.peek() {
+        Some(b'"') => cursor.quoted_string().map(Token::Quoted),
+        Some(b'.') => {
+            cursor.bump();
+            Some(Token::Dot)
         }
+        Some(b) if is_atext(b) => cursor.atom(false).map(Token::Atom),
+        _ => None,
+    };
+    if token.is_none() {
+        cursor.set_pos(before);
     }
-    Phrase { tokens, start, end }
+    token.map(|t| (t, spaced, token_start))
 }
 
-impl<'a> Phrase<'a> {
+fn read_phrase(cursor: &mut Cursor<'_>) -> Phrase {
+    let mut phrase = Phrase {
+        count: 0,
+        quoted: false,
+        inner_space: false,
+        local_ok: true,
+        start: cursor.pos(),
+        end: cursor.pos(),
+    };
+    let mut expect_word = true;
+    while let Some((token, spaced, token_start)) = next_token(cursor) {
+        if phrase.count == 0 {
+            phrase.start = token_start;
+        } else {
+            phrase.inner_space |= spaced;
+        }
+        match token {
+            Token::Dot => expect_word = true,
+            Token::Atom(_) | Token::Quoted(_) => {
+                if expect_word {
+                    expect_word = false;
+                } else {
+                    phrase.local_ok = false;
+                }
+                phrase.quoted |= matches!(token, Token::Quoted(_));
+            }
+        }
+        phrase.count += 1;
+        phrase.end = cursor.pos();
+    }
+    phrase
+}
+
+impl Phrase {
     fn is_empty(&self) -> bool {
-        self.tokens.is_empty()
+        self.count == 0
+    }
+
+    /// Reads the tokens again, handing each with its "preceded by CFWS"
+    /// flag to `f` (the first token's flag is meaningless).
+    fn replay<'a>(&self, input: &'a [u8], mut f: impl FnMut(Token<'a>, bool)) {
+        let mut cursor = Cursor::new(input);
+        cursor.set_pos(self.start);
+        for _ in 0..self.count {
+            match next_token(&mut cursor) {
+                Some((token, spaced, _)) => f(token, spaced),
+                None => break,
+            }
+        }
     }
 
     /// The display text: tokens joined by single spaces where the input
     /// had whitespace, encoded words decoded. Borrowed when the raw span
     /// already is that text.
-    fn display(&self, input: &'a [u8]) -> Cow<'a, str> {
+    fn display<'a>(&self, input: &'a [u8]) -> Cow<'a, str> {
         let raw = input.get(self.start..self.end).unwrap_or_default();
-        let simple = self
-            .tokens
-            .iter()
-            .all(|(t, _)| !matches!(t, Token::Quoted(_)))
+        let simple = !self.quoted
             && !raw
                 .iter()
                 .any(|&b| matches!(b, b'(' | b'\r' | b'\n' | b'\t'))
@@ -356,48 +396,39 @@ impl<'a> Phrase<'a> {
             return encoded_word::decode_text(raw);
         }
         let mut text = Vec::with_capacity(raw.len());
-        for (i, (token, spaced)) in self.tokens.iter().enumerate() {
-            if i > 0 && *spaced {
+        let mut first = true;
+        self.replay(input, |token, spaced| {
+            if !first && spaced {
                 text.push(b' ');
             }
-            match token {
-                Token::Atom(a) => text.extend_from_slice(a),
-                Token::Quoted(q) => text.extend_from_slice(q),
-                Token::Dot => text.push(b'.'),
-            }
-        }
+            first = false;
+            push_token(&mut text, &token);
+        });
         Cow::Owned(encoded_word::decode_text(&text).into_owned())
     }
 
     /// The tokens as an obsolete local part: words joined by dots, no
     /// whitespace. `None` if two words are not separated by a dot.
-    fn local_part(&self, input: &'a [u8]) -> Option<(Cow<'a, str>, bool)> {
-        let mut expect_word = true;
-        let mut quoted = false;
-        for (token, _) in &self.tokens {
-            match token {
-                Token::Dot => expect_word = true,
-                Token::Atom(_) | Token::Quoted(_) if expect_word => {
-                    quoted |= matches!(token, Token::Quoted(_));
-                    expect_word = false;
-                }
-                _ => return None,
-            }
+    fn local_part<'a>(&self, input: &'a [u8]) -> Option<(Cow<'a, str>, bool)> {
+        if !self.local_ok {
+            return None;
         }
         let raw = input.get(self.start..self.end).unwrap_or_default();
-        let contiguous = !quoted && raw.iter().all(|&b| b == b'.' || is_atext(b));
+        let contiguous = !self.quoted && raw.iter().all(|&b| b == b'.' || is_atext(b));
         if contiguous {
             return Some((bytes_to_str(raw), false));
         }
         let mut text = Vec::with_capacity(raw.len());
-        for (token, _) in &self.tokens {
-            match token {
-                Token::Atom(a) => text.extend_from_slice(a),
-                Token::Quoted(q) => text.extend_from_slice(q),
-                Token::Dot => text.push(b'.'),
-            }
-        }
-        Some((cow_bytes_to_str(Cow::Owned(text)), quoted))
+        self.replay(input, |token, _| push_token(&mut text, &token));
+        Some((cow_bytes_to_str(Cow::Owned(text)), self.quoted))
+    }
+}
+
+fn push_token(text: &mut Vec<u8>, token: &Token<'_>) {
+    match token {
+        Token::Atom(a) => text.extend_from_slice(a),
+        Token::Quoted(q) => text.extend_from_slice(q),
+        Token::Dot => text.push(b'.'),
     }
 }
 
@@ -545,7 +576,7 @@ fn parse_addr_spec<'a>(cursor: &mut Cursor<'a>, name: Option<Cow<'a, str>>) -> O
 
 fn finish_addr_spec<'a>(
     cursor: &mut Cursor<'a>,
-    phrase: &Phrase<'a>,
+    phrase: &Phrase,
     name: Option<Cow<'a, str>>,
 ) -> Option<Mailbox<'a>> {
     if phrase.is_empty() {
@@ -589,7 +620,7 @@ fn parse_mailbox<'a>(cursor: &mut Cursor<'a>) -> Option<Mailbox<'a>> {
 
 /// Finishes a mailbox whose leading words (display name or local part)
 /// were read; the cursor is past them and their trailing CFWS.
-fn mailbox_after_phrase<'a>(cursor: &mut Cursor<'a>, phrase: &Phrase<'a>) -> Option<Mailbox<'a>> {
+fn mailbox_after_phrase<'a>(cursor: &mut Cursor<'a>, phrase: &Phrase) -> Option<Mailbox<'a>> {
     match cursor.peek() {
         Some(b'<') => {
             let name = if phrase.is_empty() {
@@ -601,13 +632,7 @@ fn mailbox_after_phrase<'a>(cursor: &mut Cursor<'a>, phrase: &Phrase<'a>) -> Opt
         }
         Some(b'@') => finish_addr_spec(cursor, phrase, None),
         // A bare local part without domain (`MAILER-DAEMON`).
-        None | Some(b',' | b';')
-            if phrase.tokens.iter().skip(1).all(|(_, spaced)| !spaced)
-                && phrase
-                    .tokens
-                    .iter()
-                    .all(|(t, _)| !matches!(t, Token::Quoted(_))) =>
-        {
+        None | Some(b',' | b';') if !phrase.inner_space && !phrase.quoted => {
             finish_addr_spec(cursor, phrase, None)
         }
         _ => None,
