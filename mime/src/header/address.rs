@@ -434,15 +434,21 @@ fn push_token(text: &mut Vec<u8>, token: &Token<'_>) {
 
 /// Parses a domain: dot-atom / obs-domain (CFWS around dots) / literal.
 fn parse_domain<'a>(cursor: &mut Cursor<'a>) -> Option<Cow<'a, str>> {
+    parse_domain_raw(cursor).map(|domain| domain.unwrap_or_else(bytes_to_str))
+}
+
+/// [`parse_domain`], leaving a plain domain (`Err`) as raw bytes not yet
+/// checked as UTF-8.
+fn parse_domain_raw<'a>(cursor: &mut Cursor<'a>) -> Option<Result<Cow<'a, str>, &'a [u8]>> {
     cursor.skip_cfws();
     if cursor.peek() == Some(b'[') {
-        return cursor.domain_literal().map(cow_bytes_to_str);
+        return cursor.domain_literal().map(|d| Ok(cow_bytes_to_str(d)));
     }
     let start = cursor.pos();
     let end = domain_atoms(cursor, |_| {})?;
     let raw = cursor.slice(start, end);
     if raw.iter().all(|&b| b == b'.' || is_atext(b)) {
-        return Some(bytes_to_str(raw));
+        return Some(Err(raw));
     }
     // Comments or whitespace around the dots: walk it again, this time
     // keeping the atoms (the common plain domain never allocates).
@@ -451,7 +457,7 @@ fn parse_domain<'a>(cursor: &mut Cursor<'a>) -> Option<Cow<'a, str>> {
     let mut parts: Vec<&'a [u8]> = Vec::new();
     domain_atoms(cursor, |atom| parts.push(atom))?;
     cursor.set_pos(after);
-    Some(cow_bytes_to_str(Cow::Owned(parts.join(&b'.'))))
+    Some(Ok(cow_bytes_to_str(Cow::Owned(parts.join(&b'.')))))
 }
 
 /// Reads the dot-separated atoms of a domain, handing each to `atom`.
@@ -479,11 +485,15 @@ fn domain_atoms<'a>(cursor: &mut Cursor<'a>, mut atom: impl FnMut(&'a [u8])) -> 
 
 /// Whether a local part can be written without quotes (a dot-atom).
 fn is_dot_atom(text: &str) -> bool {
+    is_dot_atom_bytes(text.as_bytes())
+}
+
+fn is_dot_atom_bytes(text: &[u8]) -> bool {
     !text.is_empty()
-        && !text.starts_with('.')
-        && !text.ends_with('.')
-        && !text.contains("..")
-        && text.bytes().all(|b| b == b'.' || is_atext(b))
+        && !text.starts_with(b".")
+        && !text.ends_with(b".")
+        && !text.windows(2).any(|w| w == b"..")
+        && text.iter().all(|&b| b == b'.' || is_atext(b))
 }
 
 fn build_address<'a>(
@@ -579,19 +589,49 @@ fn finish_addr_spec<'a>(
     phrase: &Phrase,
     name: Option<Cow<'a, str>>,
 ) -> Option<Mailbox<'a>> {
-    if phrase.is_empty() {
+    if phrase.is_empty() || !phrase.local_ok {
         return None;
     }
-    let (local_part, _) = phrase.local_part(cursor.input())?;
+    let input = cursor.input();
     let before_at = cursor.pos();
     cursor.skip_cfws();
     let (domain, end) = if cursor.eat(b'@') {
-        let domain = parse_domain(cursor)?;
+        let domain = match parse_domain_raw(cursor)? {
+            Ok(domain) => domain,
+            Err(domain_raw) => {
+                // The common plain `local@domain`: checked as UTF-8 once
+                // and split, giving what the general path below would.
+                let local_raw = input.get(phrase.start..phrase.end).unwrap_or_default();
+                let raw = cursor.slice(phrase.start, cursor.pos());
+                if !phrase.quoted
+                    && raw.len() == local_raw.len() + 1 + domain_raw.len()
+                    && raw.ends_with(domain_raw)
+                    && is_dot_atom_bytes(local_raw)
+                {
+                    if let Ok(address) = std::str::from_utf8(raw) {
+                        if let (Some(local_part), Some(domain)) = (
+                            address.get(..local_raw.len()),
+                            address.get(local_raw.len() + 1..),
+                        ) {
+                            return Some(Mailbox {
+                                name,
+                                local_part: Cow::Borrowed(local_part),
+                                domain: Cow::Borrowed(domain),
+                                address: Cow::Borrowed(address),
+                                route: Vec::new(),
+                            });
+                        }
+                    }
+                }
+                bytes_to_str(domain_raw)
+            }
+        };
         (domain, cursor.pos())
     } else {
         cursor.set_pos(before_at);
         (Cow::Borrowed(""), phrase.end)
     };
+    let (local_part, _) = phrase.local_part(input)?;
     let address = build_address(cursor, (phrase.start, end), &local_part, &domain);
     Some(Mailbox {
         name,
