@@ -52,9 +52,13 @@ impl Transport for LoggingTransport {
                 .create(true)
                 .open(&self.log)
                 .unwrap();
+            // One write per batch: concurrent deliveries append to the same file, and
+            // `writeln!` on a File issues a write per piece, which could interleave.
+            let mut record = String::new();
             for recipient in &job.recipients {
-                writeln!(file, "{} {}", job.id, recipient.address).unwrap();
+                record.push_str(&format!("{} {}\n", job.id, recipient.address));
             }
+            file.write_all(record.as_bytes()).unwrap();
             file.sync_data().unwrap();
             job.recipients
                 .iter()
