@@ -55,14 +55,19 @@ fn start_sink(dir: &TempDir) -> (KillOnDrop, u16) {
 
 /// The dumped transactions (each a file), once `count` of them are complete.
 fn dumps(dir: &TempDir, count: usize) -> Vec<String> {
-    for _ in 0..100 {
-        let found: Vec<String> = std::fs::read_dir(&dir.0)
+    // smtp-sink writes a dump in pieces: a file is complete once it ends in a line end
+    // AND reads the same twice in a row.
+    let mut previous: Vec<String> = Vec::new();
+    for _ in 0..200 {
+        let mut found: Vec<String> = std::fs::read_dir(&dir.0)
             .unwrap()
             .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
             .collect();
-        if found.len() >= count && found.iter().all(|d| d.ends_with('\n')) {
+        found.sort();
+        if found.len() >= count && found.iter().all(|d| d.ends_with('\n')) && found == previous {
             return found;
         }
+        previous = found;
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("smtp-sink did not dump {count} messages");
@@ -164,8 +169,10 @@ fn the_lmtp_deliver_example_against_smtp_sink() {
     };
     let dir = TempDir::new("smtp-sink-example");
     let (_sink, port) = start_sink(&dir);
-    // A file with LF line ends: the example makes them CRLF.
-    let file = dir.0.join("message.eml");
+    // A file with LF line ends: the example makes them CRLF. It lives outside the dump
+    // folder, so it can never be taken for a dump.
+    let input = TempDir::new("smtp-sink-example-input");
+    let file = input.0.join("message.eml");
     std::fs::write(&file, "Subject: from the example\n\n.dot\nbody\n").unwrap();
     let output = Command::new("timeout")
         .arg("60")
