@@ -13,12 +13,15 @@
 //! - [`inbound`]: the SMTP listeners (MX, submission, submissions) and their sessions.
 //! - [`server`]: starts the whole system (listeners, queue runner, delivery agent) and
 //!   stops it.
+//! - [`harness`]: the embeddable test server: the whole system on ephemeral ports with a
+//!   test CA, a record of what it received, and faults per SMTP command.
 #![forbid(unsafe_code)]
 
 pub mod bounce;
 pub mod config;
 pub mod delivery;
 pub mod dns;
+pub mod harness;
 pub mod inbound;
 pub mod queue;
 pub mod relay;

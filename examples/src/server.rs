@@ -25,6 +25,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Config, ConfigError, CONFIG_FILE_NAME};
 use crate::delivery::{start_agent, AgentError, LmtpTarget, LmtpTransport, LocalMailboxes};
 use crate::dns::{Dns, DnsSetupError};
+use crate::inbound::hook::SessionHook;
 use crate::inbound::policy::ClientPolicy;
 use crate::inbound::{Inbound, Listener, Role};
 use crate::queue::{Clock, Queue, QueueError, Random, Router, Transport};
@@ -234,6 +235,28 @@ async fn stopped(mut shutdown: watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
+/// What an embedding application (the test harness) changes in the server it starts
+/// with [`start_with`]; the default is the normal server.
+#[derive(Default)]
+#[non_exhaustive]
+pub struct StartOptions {
+    /// A hook into every SMTP session: faults per command, a copy of each accepted
+    /// message. None by default.
+    pub hook: Option<Arc<dyn SessionHook>>,
+    /// Where the queue sends mail for other domains instead of the MX relay. None by
+    /// default (the relay of [`Config::relay`]).
+    pub remote: Option<Arc<dyn Transport>>,
+}
+
+impl std::fmt::Debug for StartOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartOptions")
+            .field("hook", &self.hook.is_some())
+            .field("remote", &self.remote.is_some())
+            .finish()
+    }
+}
+
 /// Opens the queue, starts the delivery agent, the queue runner and the listeners of
 /// `config` with data in `data_dir`, and returns once every listener is bound. The
 /// certificate is made at first start when missing.
@@ -242,6 +265,17 @@ pub async fn start(
     data_dir: &Path,
     clock: Arc<dyn Clock>,
     random: Arc<dyn Random>,
+) -> Result<Running, StartError> {
+    start_with(config, data_dir, clock, random, StartOptions::default()).await
+}
+
+/// [`start`] with the changes of `options`.
+pub async fn start_with(
+    config: Config,
+    data_dir: &Path,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn Random>,
+    options: StartOptions,
 ) -> Result<Running, StartError> {
     config.validate()?;
     std::fs::create_dir_all(data_dir)?;
@@ -291,11 +325,14 @@ pub async fn start(
             }
         })?,
     );
-    let remote: Arc<dyn Transport> = Arc::new(MxRelay::new(
-        config.relay.clone(),
-        Arc::clone(&clock),
-        Arc::clone(&random),
-    )?);
+    let remote: Arc<dyn Transport> = match options.remote {
+        Some(remote) => remote,
+        None => Arc::new(MxRelay::new(
+            config.relay.clone(),
+            Arc::clone(&clock),
+            Arc::clone(&random),
+        )?),
+    };
     let router: Arc<dyn Transport> =
         Arc::new(Router::new(config.local_domains.iter(), local, remote));
     let runner_queue = queue.clone();
@@ -334,6 +371,7 @@ pub async fn start(
         password_checks: Arc::new(Semaphore::new(
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
         )),
+        hook: options.hook,
     });
 
     let mut addresses = BTreeMap::new();

@@ -20,6 +20,7 @@
 //! touches no other session; each listener serves at most
 //! [`ListenerConfig::max_connections`] clients at once.
 
+pub mod hook;
 pub mod message;
 pub mod policy;
 pub mod session;
@@ -101,6 +102,9 @@ pub struct Inbound {
     /// core and 19 MiB for tens of milliseconds, so a burst of logins waits here
     /// instead of exhausting memory.
     pub password_checks: Arc<Semaphore>,
+    /// Faults and a copy of accepted messages, for an embedding application (the test
+    /// harness); `None` in the normal server.
+    pub hook: Option<Arc<dyn hook::SessionHook>>,
 }
 
 impl fmt::Debug for Inbound {
@@ -111,6 +115,7 @@ impl fmt::Debug for Inbound {
             .field("postmaster", &self.postmaster)
             .field("queue", &self.queue.dir())
             .field("policy", &self.policy)
+            .field("hook", &self.hook.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -169,6 +174,10 @@ impl Listener {
                 .implicit_tls(true)
                 .auth_mechanisms([Mechanism::PLAIN, Mechanism::LOGIN]),
         };
+        if inbound.hook.is_some() {
+            // The hook may hold a fault for the greeting.
+            builder = builder.greeting(Greeting::AskApplication);
+        }
         let connections = Arc::new(Semaphore::new(settings.max_connections));
         Ok(Listener {
             role,

@@ -19,6 +19,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_rustls::rustls;
 
+use super::hook::{AcceptedMessage, Fault, SessionHook, SmtpCommand};
 use super::message::{received_field, HeaderFixes, HeaderRefusal, Incoming, IncomingError, Trace};
 use super::policy::Verdict;
 use super::{Listener, Role};
@@ -126,7 +127,17 @@ pub(super) async fn run(
         };
         match next {
             Ok(Next::Event(event)) => {
-                if let Err(error) = state.handle(&mut driver, event).await {
+                let injected = match listener.inbound.hook.as_deref() {
+                    Some(hook) => state.inject(hook, &mut driver, &event).await,
+                    None => Ok(Injected::Nothing),
+                };
+                let handled = match injected {
+                    Ok(Injected::Nothing) => state.handle(&mut driver, event).await,
+                    Ok(Injected::Answered) => Ok(()),
+                    Ok(Injected::Disconnect) => break,
+                    Err(error) => Err(error),
+                };
+                if let Err(error) = handled {
                     tracing::error!(%error, "decision refused by the machine; closing");
                     driver
                         .machine_mut()
@@ -185,6 +196,24 @@ struct State {
     auth_failures: u32,
     transaction: Option<Transaction>,
     incoming: Option<Incoming>,
+    /// The message data as received, kept only for a hook.
+    captured: Option<Vec<u8>>,
+}
+
+/// What a fault of the hook did to an event.
+enum Injected {
+    /// Nothing (or a delay): handle the event as usual.
+    Nothing,
+    /// The fault answered the command.
+    Answered,
+    /// The connection is to be dropped.
+    Disconnect,
+}
+
+/// A recipient as the client wrote it.
+fn recipient_text(to: &ForwardPath<'_>) -> String {
+    to.mailbox()
+        .map_or_else(|| String::from("Postmaster"), ToString::to_string)
 }
 
 /// Why a recipient is refused.
@@ -206,6 +235,7 @@ impl State {
             auth_failures: 0,
             transaction: None,
             incoming: None,
+            captured: None,
         }
     }
 
@@ -254,16 +284,24 @@ impl State {
                 Ok(())
             }
             ServerEvent::MessageData(chunk) => {
+                if let Some(captured) = self.captured.as_mut() {
+                    captured.extend_from_slice(&chunk);
+                }
                 if let Some(incoming) = self.incoming.as_mut() {
                     incoming.push(&chunk).await;
                 }
                 Ok(())
             }
-            ServerEvent::MessageEnd { id, size, .. } => self.end_message(driver, id, size).await,
+            ServerEvent::MessageEnd {
+                id,
+                size,
+                recipients,
+            } => self.end_message(driver, id, size, &recipients).await,
             ServerEvent::TransactionAborted { reason } => {
                 tracing::debug!(?reason, "transaction aborted");
                 self.incoming = None;
                 self.transaction = None;
+                self.captured = None;
                 Ok(())
             }
             ServerEvent::Closed { reason } => {
@@ -288,6 +326,65 @@ impl State {
                 tracing::debug!(event = ?other, "event ignored");
                 Ok(())
             }
+        }
+    }
+
+    /// Applies the hook's fault for the command behind `event`, if it has one.
+    async fn inject(
+        &mut self,
+        hook: &dyn SessionHook,
+        driver: &mut SessionDriver,
+        event: &ServerEvent,
+    ) -> Result<Injected, ServerError> {
+        let (command, argument, id) = match event {
+            ServerEvent::Connected { id } => (SmtpCommand::Connect, String::new(), Some(*id)),
+            ServerEvent::Hello { host, .. } => (SmtpCommand::Hello, host.to_string(), None),
+            ServerEvent::AuthCredentials { id, authcid, .. } => {
+                (SmtpCommand::Auth, authcid.clone(), Some(*id))
+            }
+            ServerEvent::Mail { id, from, .. } => (
+                SmtpCommand::Mail,
+                from.mailbox().map(ToString::to_string).unwrap_or_default(),
+                Some(*id),
+            ),
+            ServerEvent::Recipient { id, to, .. } => {
+                (SmtpCommand::Rcpt, recipient_text(to), Some(*id))
+            }
+            ServerEvent::MessageStart { .. } => (SmtpCommand::Data, String::new(), None),
+            ServerEvent::MessageEnd { id, .. } => (SmtpCommand::DataEnd, String::new(), Some(*id)),
+            _ => return Ok(Injected::Nothing),
+        };
+        let Some(fault) = hook.fault(self.role(), command, &argument) else {
+            return Ok(Injected::Nothing);
+        };
+        tracing::info!(%command, ?fault, "injecting a fault");
+        match fault {
+            Fault::Delay(wait) => {
+                tokio::time::sleep(wait).await;
+                Ok(Injected::Nothing)
+            }
+            Fault::Disconnect => {
+                if id.is_some() {
+                    // Replies decided before go out; the one owed now never does. (For
+                    // HELO and DATA the machine's reply is already waiting: not sent.)
+                    let _ = driver.flush().await;
+                }
+                Ok(Injected::Disconnect)
+            }
+            Fault::Reply(answer) => match id {
+                Some(id) if !answer.code().is_positive() => {
+                    if matches!(command, SmtpCommand::Mail | SmtpCommand::DataEnd) {
+                        // No transaction (MAIL), or the message is not taken: its spool
+                        // file goes with its writer.
+                        self.transaction = None;
+                        self.incoming = None;
+                        self.captured = None;
+                    }
+                    driver.machine_mut().reply(id, answer)?;
+                    Ok(Injected::Answered)
+                }
+                _ => Ok(Injected::Nothing),
+            },
         }
     }
 
@@ -379,6 +476,7 @@ impl State {
     ) -> Result<(), ServerError> {
         self.transaction = None;
         self.incoming = None;
+        self.captured = None;
         let server = driver.machine_mut();
         let sender = from.mailbox().map(ToString::to_string);
         if self.role().is_submission() {
@@ -463,7 +561,11 @@ impl State {
                 _ => Err(unknown),
             };
         }
-        if self.role().is_submission() {
+        let open_for_hook = inbound
+            .hook
+            .as_ref()
+            .is_some_and(|hook| hook.mx_accepts_any_domain());
+        if self.role().is_submission() || open_for_hook {
             return Ok(mailbox.to_string());
         }
         Err(Refusal {
@@ -537,6 +639,7 @@ impl State {
 
     async fn start_message(&mut self, driver: &mut SessionDriver) {
         self.incoming = None;
+        self.captured = self.listener.inbound.hook.is_some().then(Vec::new);
         let inbound = Arc::clone(&self.listener.inbound);
         let Some(transaction) = self.transaction.as_mut() else {
             return;
@@ -579,7 +682,9 @@ impl State {
         driver: &mut SessionDriver,
         id: ReplyId,
         size: u64,
+        accepted: &[ForwardPath<'static>],
     ) -> Result<(), ServerError> {
+        let captured = self.captured.take();
         let incoming = self.incoming.take();
         let transaction = self.transaction.take();
         let (Some(incoming), Some(transaction)) = (incoming, transaction) else {
@@ -616,8 +721,22 @@ impl State {
                 .trim()
                 .to_string(),
         );
+        let sender = transaction.sender.clone();
         match written.commit(envelope).await {
             Ok(queue_id) => {
+                if let (Some(hook), Some(data)) = (self.listener.inbound.hook.as_deref(), captured)
+                {
+                    hook.accepted(AcceptedMessage {
+                        role: self.role(),
+                        peer: self.peer,
+                        queue_id: queue_id.to_string(),
+                        mail_from: sender,
+                        rcpt_to: accepted.iter().map(recipient_text).collect(),
+                        data: data.into(),
+                        authenticated: self.user.clone(),
+                        tls: self.tls.is_some(),
+                    });
+                }
                 tracing::info!(
                     queue_id = %queue_id,
                     from = transaction.sender.as_deref().unwrap_or("<>"),
