@@ -199,8 +199,13 @@ mod tests {
             panic!("a reply fault");
         };
         assert_eq!(reply.to_string(), "451 Try later\r\n");
-        // An enhanced code of another class is text, which Reply refuses as misleading.
-        assert!(FaultRule::reply(SmtpCommand::Mail, 451, "5.1.1 x").is_err());
+        // An enhanced code of another class than the reply's stays text.
+        let other = FaultRule::reply(SmtpCommand::Mail, 451, "5.1.1 x").unwrap();
+        let Fault::Reply(reply) = other.fault() else {
+            panic!("a reply fault");
+        };
+        assert_eq!(reply.enhanced(), None);
+        assert_eq!(reply.to_string(), "451 5.1.1 x\r\n");
     }
 
     #[test]
