@@ -11,6 +11,8 @@
 //! - [`users`]: the user store (Argon2id password hashes).
 //! - [`tls`]: the certificate, made self-signed at first start.
 //! - [`inbound`]: the SMTP listeners (MX, submission, submissions) and their sessions.
+//! - [`mailstore`]: the users' mailboxes (Maildir++ folders, UIDs, flags) that the IMAP
+//!   and POP3 servers read.
 //! - [`server`]: starts the whole system (listeners, queue runner, delivery agent) and
 //!   stops it.
 //! - [`harness`]: the embeddable test server: the whole system on ephemeral ports with a
@@ -23,6 +25,7 @@ pub mod delivery;
 pub mod dns;
 pub mod harness;
 pub mod inbound;
+pub mod mailstore;
 pub mod queue;
 pub mod relay;
 pub mod server;

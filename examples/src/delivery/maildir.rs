@@ -84,7 +84,7 @@ pub struct MaildirStore {
 
 /// The host part of unique names: `/` and `:` are written `\057` and `\072` (the Maildir
 /// convention), other unsafe octets dropped.
-fn name_host(hostname: &str) -> String {
+pub(crate) fn name_host(hostname: &str) -> String {
     let mut host = String::new();
     for c in hostname.chars() {
         match c {
@@ -272,7 +272,7 @@ impl MaildirStore {
 }
 
 /// The `,S=<size>` of a Maildir file name.
-fn size_from_name(name: &str) -> Option<u64> {
+pub(crate) fn size_from_name(name: &str) -> Option<u64> {
     let start = name.find(",S=")? + 3;
     let digits: String = name
         .get(start..)?

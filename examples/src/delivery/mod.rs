@@ -8,7 +8,7 @@
 
 mod agent;
 mod lmtp;
-mod maildir;
+pub(crate) mod maildir;
 pub(crate) mod wire;
 
 use std::collections::BTreeMap;
