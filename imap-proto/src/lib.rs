@@ -8,6 +8,8 @@ pub mod error;
 #[cfg(feature = "mime")]
 pub mod mime;
 pub mod server;
+#[cfg(feature = "tls")]
+pub mod session;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 pub mod types;
