@@ -31,3 +31,8 @@ pub mod relay;
 pub mod server;
 pub mod tls;
 pub mod users;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
