@@ -1,5 +1,4 @@
-//! DKIM (RFC 6376, 8463): the DKIM-Signature field and key records, parsed. Verification
-//! and signing are still to come.
+//! The DKIM-Signature field and key records (RFC 6376 §3.2, §3.5, §3.6.1), parsed.
 
 use base64::Engine as _;
 
@@ -75,6 +74,14 @@ pub enum Canonicalization {
 }
 
 impl Canonicalization {
+    /// The name used in the `c=` tag.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Simple => "simple",
+            Self::Relaxed => "relaxed",
+        }
+    }
+
     fn parse(text: &str) -> Option<Self> {
         match text {
             "simple" => Some(Self::Simple),
