@@ -67,6 +67,9 @@ pub enum HarnessError {
     /// rcgen could not make the test certificates.
     #[error("cannot make the test certificates: {0}")]
     Certificate(String),
+    /// The configuration could not be set to ephemeral ports.
+    #[error("cannot set the test server's configuration: {0}")]
+    Config(String),
     /// rustls refused the test CA.
     #[error("tls configuration refused: {0}")]
     Tls(#[from] rustls::Error),
@@ -211,22 +214,14 @@ impl TestServerBuilder {
         )));
         std::fs::create_dir_all(&dir.0)?;
 
-        let mut config = Config {
+        let config = Config {
             hostname: self.hostname,
             local_domains: self.local_domains,
             demo_user: String::new(),
             postmaster: String::new(),
             ..Config::default()
         };
-        let ephemeral = SocketAddr::from(([127, 0, 0, 1], 0));
-        for listener in [
-            &mut config.mx,
-            &mut config.submission,
-            &mut config.submissions,
-        ] {
-            listener.listen = ephemeral;
-        }
-        config.delivery.lmtp_listen = ephemeral.to_string();
+        let mut config = on_ephemeral_ports(config)?;
         for change in self.configure {
             change(&mut config);
         }
@@ -259,6 +254,27 @@ impl TestServerBuilder {
             dir,
         })
     }
+}
+
+/// Where every listener of a test server listens: a port the system chooses.
+const EPHEMERAL: &str = "127.0.0.1:0";
+
+/// `config` with every listener on [`EPHEMERAL`]: each section with a `listen` key (the
+/// SMTP listeners, and whichever listeners the server gains later, without a change
+/// here) and the delivery agent's `lmtp_listen`.
+fn on_ephemeral_ports(config: Config) -> Result<Config, HarnessError> {
+    let invalid = |error: &dyn std::fmt::Display| HarnessError::Config(error.to_string());
+    let mut table = toml::Table::try_from(config).map_err(|error| invalid(&error))?;
+    for (_, section) in table.iter_mut() {
+        if let Some(section) = section.as_table_mut() {
+            for (key, value) in section.iter_mut() {
+                if (key == "listen" || key == "lmtp_listen") && value.is_str() {
+                    *value = toml::Value::String(String::from(EPHEMERAL));
+                }
+            }
+        }
+    }
+    table.try_into().map_err(|error| invalid(&error))
 }
 
 /// Random octets for a password hash.
@@ -430,5 +446,41 @@ impl TestServer {
         let TestServer { running, dir, .. } = self;
         running.shutdown().await;
         drop(dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listener_moves_to_an_ephemeral_port_and_nothing_else_changes() {
+        let config = Config::default();
+        let moved = on_ephemeral_ports(config.clone()).unwrap();
+        let ephemeral: SocketAddr = EPHEMERAL.parse().unwrap();
+        assert_eq!(moved.mx.listen, ephemeral);
+        assert_eq!(moved.submission.listen, ephemeral);
+        assert_eq!(moved.submissions.listen, ephemeral);
+        assert_eq!(moved.delivery.lmtp_listen, EPHEMERAL);
+        let before = toml::Table::try_from(&config).unwrap();
+        let after = toml::Table::try_from(&moved).unwrap();
+        assert_eq!(
+            before.keys().collect::<Vec<_>>(),
+            after.keys().collect::<Vec<_>>()
+        );
+        for (name, value) in &after {
+            match (value.as_table(), before[name].as_table()) {
+                (Some(section), Some(old)) => {
+                    for (key, value) in section {
+                        if key == "listen" || key == "lmtp_listen" {
+                            assert_eq!(value.as_str(), Some(EPHEMERAL), "{name}.{key}");
+                        } else {
+                            assert_eq!(Some(value), old.get(key), "{name}.{key}");
+                        }
+                    }
+                }
+                _ => assert_eq!(value, &before[name], "{name}"),
+            }
+        }
     }
 }
