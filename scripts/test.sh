@@ -32,6 +32,12 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     echo "test.sh: installing aiosmtpd from PyPI"
     python3 -m pip install -q aiosmtpd || echo "test.sh: could not install aiosmtpd" >&2
 fi
+# mailwire-auth's interop peers: dkimpy (pynacl for Ed25519), pyspf (dnspython for its DNS).
+if ! python3 -c 'import dkim, nacl, spf, dns' 2>/dev/null; then
+    echo "test.sh: installing dkimpy, pynacl, pyspf, dnspython from PyPI"
+    python3 -m pip install -q dkimpy pynacl pyspf dnspython ||
+        echo "test.sh: could not install dkimpy/pynacl/pyspf/dnspython" >&2
+fi
 # Dovecot's mail user for the tests that start a Dovecot instance.
 if [ "$(id -u)" = 0 ] && ! id vmail >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /usr/sbin/nologin vmail
