@@ -147,12 +147,13 @@ async fn the_mx_port_keeps_the_servers_rules_unless_opened() {
     open.shutdown().await;
 }
 
-/// smtplib over STARTTLS on the submission port, trusting the CA file, with AUTH.
-/// Arguments: PORT CAFILE USER PASSWORD RECIPIENTS(comma separated); the message on
-/// stdin is not used (it is built here so its bytes are known).
+/// smtplib over STARTTLS on the submission port (`starttls`) or implicit TLS on the
+/// submissions port (`ssl`), trusting the CA file, with AUTH. Arguments: MODE PORT CAFILE
+/// USER PASSWORD RECIPIENTS(comma separated). The message is built here so its bytes
+/// are known.
 const SUBMIT: &str = r#"
 import smtplib, ssl, sys
-port, cafile, user, password, recipients = sys.argv[1:6]
+mode, port, cafile, user, password, recipients = sys.argv[1:7]
 context = ssl.create_default_context(cafile=cafile)
 message = (
     "From: <" + user + ">\r\n"
@@ -163,10 +164,15 @@ message = (
     "\r\n"
     "Hello over STARTTLS.\r\n"
 )
-with smtplib.SMTP("127.0.0.1", int(port), timeout=20) as smtp:
+if mode == "ssl":
+    smtp = smtplib.SMTP_SSL("localhost", int(port), timeout=20, context=context)
+else:
+    smtp = smtplib.SMTP("127.0.0.1", int(port), timeout=20)
+with smtp:
     smtp.ehlo("client.test")
-    smtp.starttls(context=context)
-    smtp.ehlo("client.test")
+    if mode != "ssl":
+        smtp.starttls(context=context)
+        smtp.ehlo("client.test")
     smtp.login(user, password)
     refused = smtp.sendmail(user, recipients.split(","), message.encode())
     print("refused", refused)
@@ -174,7 +180,7 @@ print("done")
 "#;
 
 #[tokio::test]
-async fn smtplib_submits_over_starttls_trusting_the_test_ca() {
+async fn smtplib_submits_over_starttls_and_implicit_tls_trusting_the_test_ca() {
     if !peer("python3") {
         return;
     }
@@ -188,6 +194,7 @@ async fn smtplib_submits_over_starttls_trusting_the_test_ca() {
     let (ok, out, err) = python(
         SUBMIT,
         &[
+            "starttls",
             &port,
             server.ca_file().to_str().unwrap(),
             "alice@mailwire.test",
@@ -225,6 +232,29 @@ async fn smtplib_submits_over_starttls_trusting_the_test_ca() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(server.relayed()[0].rcpt_to, ["carol@example.com"]);
+
+    // The same over implicit TLS, by name (localhost) this time.
+    let port = server.submissions_address().port().to_string();
+    let (ok, out, err) = python(
+        SUBMIT,
+        &[
+            "ssl",
+            &port,
+            server.ca_file().to_str().unwrap(),
+            "bob@mailwire.test",
+            "bob pw",
+            "alice@mailwire.test",
+        ],
+    )
+    .await;
+    assert!(ok, "stdout: {out}\nstderr: {err}");
+    let received = server.wait_for_messages(2, WAIT).await.unwrap();
+    assert_eq!(received[1].role, Role::Submissions);
+    assert_eq!(
+        received[1].authenticated.as_deref(),
+        Some("bob@mailwire.test")
+    );
+    assert_eq!(received[1].rcpt_to, ["alice@mailwire.test"]);
     server.shutdown().await;
 }
 
