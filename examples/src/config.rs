@@ -7,7 +7,8 @@
 //! folder. Durations are in seconds (`_secs`), sizes in octets.
 //!
 //! Sections: the top-level keys (names, domains, users), `[mx]`, `[submission]`,
-//! `[submissions]` (the three SMTP listeners, [`ListenerConfig`]), `[tls]`,
+//! `[submissions]` (the three SMTP listeners, [`ListenerConfig`]), `[pop3]`, `[pop3s]`
+//! (the mailbox-access listeners, [`AccessListenerConfig`]), `[tls]`,
 //! `[mx_policy]` (optional checks of inbound clients), `[queue]`
 //! ([`QueueConfig`]), `[delivery]` ([`DeliveryConfig`]), `[relay]` ([`RelayConfig`]).
 
@@ -83,6 +84,12 @@ pub struct Config {
     /// The submissions listener (port 465 role): TLS from the first byte (RFC 8314),
     /// AUTH required. Default `127.0.0.1:2465`.
     pub submissions: ListenerConfig,
+    /// The POP3 listener (port 110 role): STLS, then USER/PASS or AUTH PLAIN.
+    /// Default `127.0.0.1:2110`.
+    pub pop3: AccessListenerConfig,
+    /// The POP3S listener (port 995 role): TLS from the first byte. Default
+    /// `127.0.0.1:2995`.
+    pub pop3s: AccessListenerConfig,
     /// The certificate.
     pub tls: TlsConfig,
     /// Checks of clients of the MX listener, each off by default.
@@ -133,6 +140,48 @@ pub struct ListenerConfig {
     /// Default 4096.
     #[serde(default = "defaults::read_buffer")]
     pub read_buffer: usize,
+}
+
+/// One mailbox-access listener (POP3, IMAP).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessListenerConfig {
+    /// False to not open this listener. Default true.
+    #[serde(default = "defaults::enabled")]
+    pub enabled: bool,
+    /// Address and port to listen on; port 0 lets the system choose (tests).
+    pub listen: SocketAddr,
+    /// Most connections served at once; more are refused. Default 200.
+    #[serde(default = "defaults::max_connections")]
+    pub max_connections: usize,
+    /// Protocol errors (bad commands) before the session is closed. Default 10.
+    #[serde(default = "defaults::max_errors")]
+    pub max_errors: u32,
+    /// Failed logins before the session is closed. Default 3.
+    #[serde(default = "defaults::max_auth_failures")]
+    pub max_auth_failures: u32,
+    /// Inactivity before the session is closed (POP3 autologout: RFC 1939 asks for at
+    /// least 10 minutes; IMAP: RFC 3501 at least 30). Default 1800.
+    #[serde(default = "defaults::idle_timeout_secs")]
+    pub idle_timeout_secs: u64,
+    /// Octets read from a connection at a time. Default 4096.
+    #[serde(default = "defaults::read_buffer")]
+    pub read_buffer: usize,
+}
+
+impl AccessListenerConfig {
+    /// A listener on `listen` with every other setting at its default.
+    pub fn on(listen: SocketAddr) -> Self {
+        AccessListenerConfig {
+            enabled: defaults::enabled(),
+            listen,
+            max_connections: defaults::max_connections(),
+            max_errors: defaults::max_errors(),
+            max_auth_failures: defaults::max_auth_failures(),
+            idle_timeout_secs: defaults::idle_timeout_secs(),
+            read_buffer: defaults::read_buffer(),
+        }
+    }
 }
 
 /// The certificate for STARTTLS and implicit TLS.
@@ -191,6 +240,9 @@ mod defaults {
     pub(super) fn read_buffer() -> usize {
         4096
     }
+    pub(super) fn idle_timeout_secs() -> u64 {
+        30 * 60
+    }
 }
 
 impl ListenerConfig {
@@ -227,6 +279,8 @@ impl Default for Config {
             mx: ListenerConfig::on(loopback(2525)),
             submission: ListenerConfig::on(loopback(2587)),
             submissions: ListenerConfig::on(loopback(2465)),
+            pop3: AccessListenerConfig::on(loopback(2110)),
+            pop3s: AccessListenerConfig::on(loopback(2995)),
             tls: TlsConfig::default(),
             mx_policy: PolicyConfig::default(),
             queue: QueueConfig::default(),
@@ -261,6 +315,15 @@ const SECTION_COMMENTS: &[(&str, &str)] = &[
     (
         "submissions",
         "The submissions listener (port 465 role): TLS from the first byte, then AUTH.",
+    ),
+    (
+        "pop3",
+        "The POP3 listener (port 110 role): STLS, then USER/PASS or AUTH PLAIN (refused\n\
+         before TLS); the maildrop is the user's INBOX, one session at a time.",
+    ),
+    (
+        "pop3s",
+        "The POP3S listener (port 995 role): TLS from the first byte.",
     ),
     (
         "tls",
@@ -457,6 +520,25 @@ impl Config {
                 return Err(invalid(
                     key,
                     "max_message_size is above queue.max_message_size",
+                ));
+            }
+        }
+        for (key, listener) in [("pop3", &self.pop3), ("pop3s", &self.pop3s)] {
+            if listener.max_connections == 0
+                || listener.max_errors == 0
+                || listener.max_auth_failures == 0
+                || listener.read_buffer == 0
+            {
+                return Err(invalid(
+                    key,
+                    "max_connections, max_errors, max_auth_failures and read_buffer must be \
+                     at least 1",
+                ));
+            }
+            if listener.idle_timeout_secs < 600 {
+                return Err(invalid(
+                    key,
+                    "idle_timeout_secs below 600 (RFC 1939: at least 10 minutes)",
                 ));
             }
         }

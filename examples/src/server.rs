@@ -9,6 +9,9 @@
 //! `mailserver` binary is these two calls; tests call them too, on port 0 and a
 //! temporary data folder.
 //!
+//! The POP3 listeners ([`crate::access`]) read the same Maildirs through the
+//! [`crate::mailstore`].
+//!
 //! Data folder layout: `mailserver.toml` (configuration), `users` (user store),
 //! `tls/` (certificate), `queue/` (spool), `mail/<address>/Maildir` (mailboxes).
 
@@ -22,12 +25,14 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 
+use crate::access::{Access, AccessListener, AccessRole};
 use crate::config::{Config, ConfigError, CONFIG_FILE_NAME};
 use crate::delivery::{start_agent, AgentError, LmtpTarget, LmtpTransport, LocalMailboxes};
 use crate::dns::{Dns, DnsSetupError};
 use crate::inbound::hook::SessionHook;
 use crate::inbound::policy::ClientPolicy;
 use crate::inbound::{Inbound, Listener, Role};
+use crate::mailstore::MailStore;
 use crate::queue::{Clock, Queue, QueueError, Random, Router, Transport};
 use crate::relay::{MxRelay, RelayError};
 use crate::tls::{CertificateOrigin, TlsError};
@@ -80,6 +85,16 @@ pub enum StartError {
     Bind {
         /// Which listener.
         role: Role,
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A mailbox-access listener could not bind its address.
+    #[error("cannot listen on {address} for {role}: {source}")]
+    AccessBind {
+        /// Which listener.
+        role: AccessRole,
         /// The address.
         address: SocketAddr,
         /// Why.
@@ -174,6 +189,7 @@ pub struct Running {
     lmtp: LmtpTarget,
     queue: Queue,
     users: Arc<UserStore>,
+    store: MailStore,
     data_dir: PathBuf,
     shutdown: watch::Sender<bool>,
     tasks: Vec<(&'static str, JoinHandle<()>)>,
@@ -184,6 +200,17 @@ impl Running {
     /// 0), if it is enabled.
     pub fn address(&self, role: Role) -> Option<SocketAddr> {
         self.addresses.get(role.name()).copied()
+    }
+
+    /// Where the mailbox-access listener of `role` (POP3, IMAP) listens, if it is
+    /// enabled.
+    pub fn access_address(&self, role: AccessRole) -> Option<SocketAddr> {
+        self.addresses.get(role.name()).copied()
+    }
+
+    /// The mailbox store the access listeners read.
+    pub fn mail_store(&self) -> &MailStore {
+        &self.store
     }
 
     /// Where the delivery agent listens.
@@ -365,13 +392,27 @@ pub async fn start_with(
         queue: queue.clone(),
         clock: Arc::clone(&clock),
         random: Arc::clone(&random),
-        tls: acceptor,
+        tls: acceptor.clone(),
         tls_handshake_timeout: Duration::from_secs(config.tls.handshake_timeout_secs.max(1)),
         policy,
         password_checks: Arc::new(Semaphore::new(
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
         )),
         hook: options.hook,
+    });
+    let store = MailStore::new(
+        data_dir.join("mail"),
+        config.hostname.clone(),
+        Arc::clone(&clock),
+        Arc::clone(&random),
+    );
+    let access = Arc::new(Access {
+        hostname: config.hostname.clone(),
+        users: Arc::clone(&users),
+        store: store.clone(),
+        tls: acceptor,
+        tls_handshake_timeout: inbound.tls_handshake_timeout,
+        password_checks: Arc::clone(&inbound.password_checks),
     });
 
     let mut addresses = BTreeMap::new();
@@ -401,11 +442,36 @@ pub async fn start_with(
             tokio::spawn(Arc::new(listener).serve(socket, watcher.clone())),
         ));
     }
+    for (role, settings) in [
+        (AccessRole::Pop3, &config.pop3),
+        (AccessRole::Pop3s, &config.pop3s),
+    ] {
+        if !settings.enabled {
+            continue;
+        }
+        let socket =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartError::AccessBind {
+                    role,
+                    address: settings.listen,
+                    source,
+                })?;
+        let bound = socket.local_addr()?;
+        tracing::info!(role = %role, listen = %bound, "listening");
+        addresses.insert(role.name(), bound);
+        let listener = AccessListener::new(role, settings.clone(), Arc::clone(&access));
+        tasks.push((
+            role.name(),
+            tokio::spawn(Arc::new(listener).serve(socket, watcher.clone())),
+        ));
+    }
     Ok(Running {
         addresses,
         lmtp,
         queue,
         users,
+        store,
         data_dir,
         shutdown,
         tasks,

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use clap::{Parser, Subcommand};
+use mailwire_examples::access::AccessRole;
 use mailwire_examples::config::Config;
 use mailwire_examples::delivery::LmtpTarget;
 use mailwire_examples::inbound::Role;
@@ -175,6 +176,11 @@ fn run(data_dir: &Path, prepared: Prepared) -> ExitCode {
         };
         for role in [Role::Mx, Role::Submission, Role::Submissions] {
             if let Some(address) = running.address(role) {
+                println!("mailserver: {role} listening on {address}");
+            }
+        }
+        for role in [AccessRole::Pop3, AccessRole::Pop3s] {
+            if let Some(address) = running.access_address(role) {
                 println!("mailserver: {role} listening on {address}");
             }
         }

@@ -81,6 +81,8 @@ pub fn test_config() -> Config {
     any(&mut config.mx);
     any(&mut config.submission);
     any(&mut config.submissions);
+    config.pop3.listen = "127.0.0.1:0".parse().unwrap();
+    config.pop3s.listen = "127.0.0.1:0".parse().unwrap();
     config.delivery.lmtp_listen = String::from("127.0.0.1:0");
     config.postmaster = ALICE.0.to_string();
     config
