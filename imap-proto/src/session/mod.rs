@@ -524,11 +524,15 @@ impl Session {
         let offers_plain = self.offers_mechanism("PLAIN");
         let machine = self.driver.machine_mut();
         let id = if offers_plain {
-            machine.authenticate_plain(None, username, password)?
+            machine
+                .authenticate_plain(None, username, password)
+                .map_err(|error| self.local(error))?
         } else if machine.has_capability(&Capability::LoginDisabled) {
             return Err(SessionError::NoLoginMethod);
         } else {
-            machine.login(username, password)?
+            machine
+                .login(username, password)
+                .map_err(|error| self.local(error))?
         };
         self.finish_login(id, Vec::new()).await
     }
@@ -569,7 +573,8 @@ impl Session {
         let id = self
             .driver
             .machine_mut()
-            .authenticate(mechanism, Some(message))?;
+            .authenticate(mechanism, Some(message))
+            .map_err(|error| self.local(error))?;
         self.finish_login(id, after_error).await
     }
 
@@ -592,7 +597,8 @@ impl Session {
                 ClientEvent::SaslChallenge { id: got, .. } if got == id => {
                     self.driver
                         .machine_mut()
-                        .sasl_respond(id, Secret::new(after_error.clone()))?;
+                        .sasl_respond(id, Secret::new(after_error.clone()))
+                        .map_err(|error| self.local(error))?;
                 }
                 ClientEvent::Completed {
                     id: got,
@@ -690,14 +696,22 @@ impl Session {
     /// forgotten.
     pub async fn select(&mut self, mailbox: &str) -> Result<MailboxState, SessionError> {
         self.settle().await?;
-        let id = self.driver.machine_mut().select(mailbox)?;
+        let id = self
+            .driver
+            .machine_mut()
+            .select(mailbox)
+            .map_err(|error| self.local(error))?;
         self.finish_select(id).await
     }
 
     /// EXAMINE: SELECT read-only (nothing changes, `\Seen` included).
     pub async fn examine(&mut self, mailbox: &str) -> Result<MailboxState, SessionError> {
         self.settle().await?;
-        let id = self.driver.machine_mut().examine(mailbox)?;
+        let id = self
+            .driver
+            .machine_mut()
+            .examine(mailbox)
+            .map_err(|error| self.local(error))?;
         self.finish_select(id).await
     }
 
@@ -806,7 +820,8 @@ impl Session {
             sequence_set: set,
             attributes: crate::types::FetchAttributes::Attributes(options.attributes()),
             modifiers: Vec::new(),
-        })?;
+        });
+        let id = id.map_err(|error| self.local(error))?;
         self.unfinished = Some(Unfinished::Fetch(id));
         Ok(FetchStream::new(self, id))
     }
@@ -1001,7 +1016,11 @@ impl Session {
     /// every [`SessionBuilder::idle_refresh`]. See [`Idle`] for how it ends.
     pub async fn idle(&mut self) -> Result<Idle<'_>, SessionError> {
         self.settle().await?;
-        let id = self.driver.machine_mut().idle()?;
+        let id = self
+            .driver
+            .machine_mut()
+            .idle()
+            .map_err(|error| self.local(error))?;
         self.unfinished = Some(Unfinished::Idle(id));
         loop {
             match self.next_event().await {
@@ -1031,7 +1050,11 @@ impl Session {
     /// Ends the session (LOGOUT) and waits for the server to close it.
     pub async fn logout(mut self) -> Result<(), SessionError> {
         self.settle().await?;
-        let id = self.driver.machine_mut().logout()?;
+        let id = self
+            .driver
+            .machine_mut()
+            .logout()
+            .map_err(|error| self.local(error))?;
         loop {
             match self.driver.next_event().await.map_err(SessionError::Io)? {
                 Next::Event(ClientEvent::Completed {
@@ -1051,6 +1074,14 @@ impl Session {
 
     // ----- Machinery -----
 
+    /// The machine's refusal of a command, with the session's end told as it happened.
+    fn local(&self, error: ClientError) -> SessionError {
+        match error {
+            ClientError::Closed | ClientError::LoggingOut => self.closed_error(),
+            other => other.into(),
+        }
+    }
+
     fn require_selected(&self) -> Result<(), SessionError> {
         if self.driver.machine().state() == ClientState::Selected {
             Ok(())
@@ -1069,7 +1100,11 @@ impl Session {
         answer: fn(&Data<'_>) -> bool,
     ) -> Result<Outcome, SessionError> {
         self.settle().await?;
-        let id = self.driver.machine_mut().send(command)?;
+        let id = self
+            .driver
+            .machine_mut()
+            .send(command)
+            .map_err(|error| self.local(error))?;
         self.wait(id, answer).await
     }
 
@@ -1129,8 +1164,22 @@ impl Session {
                     self.unfinished = None;
                     return Ok(());
                 }
-                ClientEvent::Fetch { command, .. }
-                | ClientEvent::BodyStart { command, .. }
+                ClientEvent::Fetch {
+                    command,
+                    sequence_number,
+                    items,
+                    ..
+                } if command == Some(id) => {
+                    // Every answer to UID FETCH carries the UID; one without is another
+                    // client's flag change.
+                    let answer = items
+                        .iter()
+                        .any(|item| matches!(item, MessageDataItem::Uid(_)));
+                    if !answer {
+                        self.observe_fetch(sequence_number, &items);
+                    }
+                }
+                ClientEvent::BodyStart { command, .. }
                 | ClientEvent::BodyChunk { command, .. }
                 | ClientEvent::BodyEnd { command, .. }
                     if command == Some(id) => {}
@@ -1199,9 +1248,7 @@ impl Session {
     fn closed_error(&self) -> SessionError {
         match (self.close_reason, &self.fatal, &self.bye) {
             (Some(CloseReason::TimedOut), _, _) => SessionError::TimedOut(TimeoutStage::Response),
-            (Some(CloseReason::ProtocolError), Some(error), _) => {
-                SessionError::Protocol(error.clone())
-            }
+            (_, Some(error), _) => SessionError::Protocol(error.clone()),
             (Some(CloseReason::Logout), _, _) => SessionError::Closed,
             (_, _, Some(text)) => SessionError::Bye(text.clone()),
             _ => SessionError::Closed,

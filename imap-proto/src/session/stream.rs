@@ -293,7 +293,8 @@ impl Stream for Idle<'_> {
                         }
                         Err(error) => {
                             this.finish();
-                            return Poll::Ready(Some(Err(error.into())));
+                            let error = this.session.local(error);
+                            return Poll::Ready(Some(Err(error)));
                         }
                     }
                 }
