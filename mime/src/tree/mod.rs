@@ -39,7 +39,7 @@ use std::ops::Range;
 
 pub use self::path::PartPath;
 
-use self::boundary::{line_break_start, match_delimiter, LineMatch};
+use self::boundary::{line_break_start, match_delimiter, DelimiterFinder, LineMatch};
 use self::entity::{admit_entity, entity_fields, EntityFields, PathRule, Shape};
 use crate::charset;
 use crate::error::ParseError;
@@ -481,13 +481,13 @@ impl<'a> TreeParser<'a, '_> {
         let input = self.input;
         let max_padding = self.limits.max_transport_padding;
         // Candidates are lines that start with "--" and the boundary. In a large body
-        // one substring search for LF "--" boundary finds them; in a small one,
+        // a search for LF "--" boundary finds them ([`DelimiterFinder`]); in a small one,
         // where setting that search up costs more than it saves, each line start is
         // looked at. Either way each candidate is then checked as a whole line.
         let mut needle = Vec::with_capacity(boundary.len() + 3);
         needle.extend_from_slice(b"\n--");
         needle.extend_from_slice(boundary);
-        let finder = (body.len() >= LARGE_BODY).then(|| memchr::memmem::Finder::new(&needle));
+        let mut finder = (body.len() >= LARGE_BODY).then(|| DelimiterFinder::new(&needle));
         // A line starting inside the body may end after it (its line break belongs
         // to an enclosing delimiter), so the search window reaches a needle past it.
         let window_end = body.end.saturating_add(needle.len()).min(input.len());
@@ -505,7 +505,7 @@ impl<'a> TreeParser<'a, '_> {
                 Some(start) => start,
                 None => {
                     let window = input.get(search_from..window_end).unwrap_or_default();
-                    let found = match &finder {
+                    let found = match &mut finder {
                         Some(finder) => finder.find(window),
                         None => next_line_with_prefix(window, &needle),
                     };
