@@ -193,8 +193,18 @@ fn is_blank(bytes: &[u8]) -> bool {
 /// converts everything else from UTF-8 with replacement. Borrowed when
 /// there is no encoded word and the text is valid UTF-8.
 pub fn decode_text(text: &[u8]) -> Cow<'_, str> {
+    decode_text_with(text, crate::header::lex::lossy_str)
+}
+
+/// [`decode_text`], taking the text outside encoded words (pieces of `text`)
+/// as text with `as_text`, which a parser that already checked the whole
+/// field value as UTF-8 does by slicing it.
+pub(crate) fn decode_text_with<'a>(
+    text: &'a [u8],
+    as_text: impl Fn(&'a [u8]) -> Cow<'a, str>,
+) -> Cow<'a, str> {
     let Some(first) = find_marker(text, 0) else {
-        return crate::header::lex::lossy_str(text);
+        return as_text(text);
     };
     let mut out = String::with_capacity(text.len());
     let mut pending: Option<Pending<'_>> = None;
@@ -214,7 +224,7 @@ pub fn decode_text(text: &[u8]) -> Cow<'_, str> {
         let literal = text.get(literal_start..at).unwrap_or_default();
         if !(pending.is_some() && is_blank(literal)) {
             flush(&mut out, &mut pending);
-            out.push_str(&crate::header::lex::lossy_str(literal));
+            out.push_str(&as_text(literal));
         }
         match pending.as_mut() {
             Some(p) if p.charset.eq_ignore_ascii_case(word.charset) => {
@@ -232,12 +242,10 @@ pub fn decode_text(text: &[u8]) -> Cow<'_, str> {
         search = literal_start;
     }
     if !decoded_any {
-        return crate::header::lex::lossy_str(text);
+        return as_text(text);
     }
     flush(&mut out, &mut pending);
-    out.push_str(&crate::header::lex::lossy_str(
-        text.get(literal_start..).unwrap_or_default(),
-    ));
+    out.push_str(&as_text(text.get(literal_start..).unwrap_or_default()));
     Cow::Owned(out)
 }
 

@@ -18,7 +18,7 @@
 
 use std::borrow::Cow;
 
-use super::lex::{bytes_to_str, cow_bytes_to_str, is_atext, Cursor};
+use super::lex::{cow_bytes_to_str, is_atext, Cursor};
 use super::FieldError;
 use crate::encoded_word;
 
@@ -179,7 +179,7 @@ impl<'a> AddressList<'a> {
     /// empty value gives an empty list, and members that cannot be parsed
     /// are listed in [`AddressList::invalid`].
     pub fn parse(raw: &'a [u8]) -> Self {
-        let mut cursor = Cursor::new(raw);
+        let mut cursor = Cursor::checked(raw);
         let mut list = AddressList::default();
         loop {
             cursor.skip_cfws();
@@ -385,7 +385,8 @@ impl Phrase {
     /// The display text: tokens joined by single spaces where the input
     /// had whitespace, encoded words decoded. Borrowed when the raw span
     /// already is that text.
-    fn display<'a>(&self, input: &'a [u8]) -> Cow<'a, str> {
+    fn display<'a>(&self, cursor: &Cursor<'a>) -> Cow<'a, str> {
+        let input = cursor.input();
         let raw = input.get(self.start..self.end).unwrap_or_default();
         let simple = !self.quoted
             && !raw
@@ -393,7 +394,7 @@ impl Phrase {
                 .any(|&b| matches!(b, b'(' | b'\r' | b'\n' | b'\t'))
             && !raw.windows(2).any(|w| w == b"  ");
         if simple {
-            return encoded_word::decode_text(raw);
+            return encoded_word::decode_text_with(raw, |piece| cursor.text_of(piece));
         }
         let mut text = Vec::with_capacity(raw.len());
         let mut first = true;
@@ -409,14 +410,15 @@ impl Phrase {
 
     /// The tokens as an obsolete local part: words joined by dots, no
     /// whitespace. `None` if two words are not separated by a dot.
-    fn local_part<'a>(&self, input: &'a [u8]) -> Option<(Cow<'a, str>, bool)> {
+    fn local_part<'a>(&self, cursor: &Cursor<'a>) -> Option<(Cow<'a, str>, bool)> {
         if !self.local_ok {
             return None;
         }
+        let input = cursor.input();
         let raw = input.get(self.start..self.end).unwrap_or_default();
         let contiguous = !self.quoted && raw.iter().all(|&b| b == b'.' || is_atext(b));
         if contiguous {
-            return Some((bytes_to_str(raw), false));
+            return Some((cursor.text_of(raw), false));
         }
         let mut text = Vec::with_capacity(raw.len());
         self.replay(input, |token, _| push_token(&mut text, &token));
@@ -434,7 +436,7 @@ fn push_token(text: &mut Vec<u8>, token: &Token<'_>) {
 
 /// Parses a domain: dot-atom / obs-domain (CFWS around dots) / literal.
 fn parse_domain<'a>(cursor: &mut Cursor<'a>) -> Option<Cow<'a, str>> {
-    parse_domain_raw(cursor).map(|domain| domain.unwrap_or_else(bytes_to_str))
+    parse_domain_raw(cursor).map(|domain| domain.unwrap_or_else(|raw| cursor.text_of(raw)))
 }
 
 /// [`parse_domain`], leaving a plain domain (`Err`) as raw bytes not yet
@@ -442,7 +444,7 @@ fn parse_domain<'a>(cursor: &mut Cursor<'a>) -> Option<Cow<'a, str>> {
 fn parse_domain_raw<'a>(cursor: &mut Cursor<'a>) -> Option<Result<Cow<'a, str>, &'a [u8]>> {
     cursor.skip_cfws();
     if cursor.peek() == Some(b'[') {
-        return cursor.domain_literal().map(|d| Ok(cow_bytes_to_str(d)));
+        return cursor.domain_literal().map(|d| Ok(cursor.cow_text_of(d)));
     }
     let start = cursor.pos();
     let end = domain_atoms(cursor, |_| {})?;
@@ -509,7 +511,7 @@ fn build_address<'a>(
         && raw.ends_with(domain.as_bytes())
         && is_dot_atom(local_part)
     {
-        return bytes_to_str(raw);
+        return cursor.text_of(raw);
     }
     let mut text = String::with_capacity(expected + 2);
     if is_dot_atom(local_part) {
@@ -608,7 +610,7 @@ fn finish_addr_spec<'a>(
                     && raw.ends_with(domain_raw)
                     && is_dot_atom_bytes(local_raw)
                 {
-                    if let Ok(address) = std::str::from_utf8(raw) {
+                    if let Cow::Borrowed(address) = cursor.text_of(raw) {
                         if let (Some(local_part), Some(domain)) = (
                             address.get(..local_raw.len()),
                             address.get(local_raw.len() + 1..),
@@ -623,7 +625,7 @@ fn finish_addr_spec<'a>(
                         }
                     }
                 }
-                bytes_to_str(domain_raw)
+                cursor.text_of(domain_raw)
             }
         };
         (domain, cursor.pos())
@@ -631,7 +633,7 @@ fn finish_addr_spec<'a>(
         cursor.set_pos(before_at);
         (Cow::Borrowed(""), phrase.end)
     };
-    let (local_part, _) = phrase.local_part(input)?;
+    let (local_part, _) = phrase.local_part(cursor)?;
     let address = build_address(cursor, (phrase.start, end), &local_part, &domain);
     Some(Mailbox {
         name,
@@ -666,7 +668,7 @@ fn mailbox_after_phrase<'a>(cursor: &mut Cursor<'a>, phrase: &Phrase) -> Option<
             let name = if phrase.is_empty() {
                 None
             } else {
-                non_empty(phrase.display(cursor.input()))
+                non_empty(phrase.display(cursor))
             };
             parse_angle_addr(cursor, name)
         }
@@ -685,7 +687,7 @@ fn parse_address<'a>(cursor: &mut Cursor<'a>) -> Option<Address<'a>> {
     let phrase = read_phrase(cursor);
     cursor.skip_cfws();
     if !phrase.is_empty() && cursor.peek() == Some(b':') {
-        let name = phrase.display(cursor.input());
+        let name = phrase.display(cursor);
         cursor.bump();
         let mut members = Vec::new();
         loop {
@@ -740,7 +742,7 @@ pub enum ReturnPath<'a> {
 impl<'a> ReturnPath<'a> {
     /// Parses a raw Return-Path value.
     pub fn parse(raw: &'a [u8]) -> Result<Self, FieldError> {
-        let mut cursor = Cursor::new(raw);
+        let mut cursor = Cursor::checked(raw);
         cursor.skip_cfws();
         if cursor.at_end() {
             return Err(FieldError::Empty);

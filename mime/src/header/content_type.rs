@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::lex::{ascii_lowercase, bytes_to_str, is_mime_token, Cursor};
+use super::lex::{ascii_lowercase, is_mime_token, Cursor};
 use super::params::{parse_parameters, ParameterLimits, Parameters};
 use super::FieldError;
 
@@ -22,7 +22,7 @@ fn lower_token<'a>(cursor: &mut Cursor<'a>) -> Option<Cow<'a, str>> {
     if token.is_empty() {
         None
     } else {
-        Some(ascii_lowercase(bytes_to_str(token)))
+        Some(ascii_lowercase(cursor.text_of(token)))
     }
 }
 
@@ -58,7 +58,7 @@ impl<'a> ContentType<'a> {
     /// skipped. A value without `type/subtype` is an error (callers use
     /// [`ContentType::default_text_plain`] then, per RFC 2045 §5.2).
     pub fn parse_with_limits(raw: &'a [u8], limits: &ParameterLimits) -> Result<Self, FieldError> {
-        let mut cursor = Cursor::new(raw);
+        let mut cursor = Cursor::checked(raw);
         cursor.skip_cfws();
         if cursor.at_end() {
             return Err(FieldError::Empty);
@@ -215,7 +215,7 @@ impl<'a> ContentDisposition<'a> {
 
     /// Parses a raw Content-Disposition value with explicit limits.
     pub fn parse_with_limits(raw: &'a [u8], limits: &ParameterLimits) -> Result<Self, FieldError> {
-        let mut cursor = Cursor::new(raw);
+        let mut cursor = Cursor::checked(raw);
         cursor.skip_cfws();
         if cursor.at_end() {
             return Err(FieldError::Empty);
@@ -309,7 +309,7 @@ impl<'a> ContentTransferEncoding<'a> {
     /// Parses a raw Content-Transfer-Encoding value: the first token, with
     /// surrounding whitespace and comments ignored.
     pub fn parse(raw: &'a [u8]) -> Result<Self, FieldError> {
-        let mut cursor = Cursor::new(raw);
+        let mut cursor = Cursor::checked(raw);
         cursor.skip_cfws();
         if cursor.at_end() {
             return Err(FieldError::Empty);

@@ -114,13 +114,7 @@ pub(crate) fn lossy_str(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
-/// Converts bytes to text, borrowing when they are valid UTF-8 and
-/// replacing invalid sequences with U+FFFD otherwise.
-pub(crate) fn bytes_to_str(bytes: &[u8]) -> Cow<'_, str> {
-    lossy_str(bytes)
-}
-
-/// Same as [`bytes_to_str`] for a byte string that may already be owned.
+/// [`lossy_str`] for a byte string that may already be owned.
 pub(crate) fn cow_bytes_to_str(bytes: Cow<'_, [u8]>) -> Cow<'_, str> {
     match bytes {
         Cow::Borrowed(b) => lossy_str(b),
@@ -144,12 +138,71 @@ pub(crate) fn ascii_lowercase(text: Cow<'_, str>) -> Cow<'_, str> {
 #[derive(Debug, Clone)]
 pub(crate) struct Cursor<'a> {
     input: &'a [u8],
+    /// The input as text, when it was checked ([`Cursor::checked`]) and is
+    /// valid UTF-8.
+    text: Option<&'a str>,
     pos: usize,
 }
 
 impl<'a> Cursor<'a> {
     pub(crate) fn new(input: &'a [u8]) -> Self {
-        Cursor { input, pos: 0 }
+        Cursor {
+            input,
+            text: None,
+            pos: 0,
+        }
+    }
+
+    /// A cursor over a whole value that is checked as UTF-8 once, up front:
+    /// the pieces the parser then turns into text ([`Cursor::text_of`]) are
+    /// sliced from it instead of each being checked on its own (a parser
+    /// makes several per value, and the check has a cost per call).
+    pub(crate) fn checked(input: &'a [u8]) -> Self {
+        Cursor {
+            input,
+            text: std::str::from_utf8(input).ok(),
+            pos: 0,
+        }
+    }
+
+    /// A cursor over `part`, a piece of this cursor's input, that keeps the
+    /// checked text of that piece.
+    pub(crate) fn within(&self, part: &'a [u8]) -> Self {
+        Cursor {
+            input: part,
+            text: match self.text_of(part) {
+                Cow::Borrowed(text) => Some(text),
+                Cow::Owned(_) => None,
+            },
+            pos: 0,
+        }
+    }
+
+    /// `part` as text, replacing invalid UTF-8 with U+FFFD. When `part` lies
+    /// in a checked input that is valid UTF-8, it is the same slice of that
+    /// text (no second check); otherwise it is checked now.
+    pub(crate) fn text_of(&self, part: &'a [u8]) -> Cow<'a, str> {
+        if let Some(text) = self.text {
+            // Where `part` starts in the input; a piece from elsewhere gives an
+            // offset out of range, and the general path below.
+            let offset = (part.as_ptr() as usize).wrapping_sub(self.input.as_ptr() as usize);
+            if let Some(slice) = offset
+                .checked_add(part.len())
+                .and_then(|end| text.get(offset..end))
+            {
+                return Cow::Borrowed(slice);
+            }
+        }
+        lossy_str(part)
+    }
+
+    /// [`Cursor::text_of`] for a piece that may be a copy (quoted pairs
+    /// resolved, folding removed).
+    pub(crate) fn cow_text_of(&self, part: Cow<'a, [u8]>) -> Cow<'a, str> {
+        match part {
+            Cow::Borrowed(part) => self.text_of(part),
+            owned => cow_bytes_to_str(owned),
+        }
     }
 
     pub(crate) fn input(&self) -> &'a [u8] {
@@ -392,5 +445,30 @@ mod tests {
     fn domain_literal_strips_whitespace() {
         let mut c = Cursor::new(b"[ 1.2.3.4 ]");
         assert_eq!(c.domain_literal().unwrap().as_ref(), b"[1.2.3.4]");
+    }
+
+    #[test]
+    fn checked_text_is_sliced_not_checked_again() {
+        let input: &[u8] = b"caf\xC3\xA9 <a@b>";
+        let cursor = Cursor::checked(input);
+        assert!(matches!(
+            cursor.text_of(&input[..5]),
+            Cow::Borrowed("caf\u{e9}")
+        ));
+        assert!(matches!(
+            cursor.text_of(&input[7..10]),
+            Cow::Borrowed("a@b")
+        ));
+        // Half a character: not a slice of the text, converted on its own.
+        assert_eq!(cursor.text_of(&input[..4]), "caf\u{fffd}");
+        // A piece of some other input is checked on its own.
+        assert!(matches!(cursor.text_of(b"other"), Cow::Borrowed("other")));
+        let inner = cursor.within(&input[7..10]);
+        assert!(matches!(inner.text_of(&input[8..9]), Cow::Borrowed("@")));
+        // 8-bit input that is not UTF-8: every piece is converted on its own.
+        let latin: &[u8] = b"caf\xE9 ok";
+        let cursor = Cursor::checked(latin);
+        assert_eq!(cursor.text_of(&latin[..4]), "caf\u{fffd}");
+        assert!(matches!(cursor.text_of(&latin[5..]), Cow::Borrowed("ok")));
     }
 }

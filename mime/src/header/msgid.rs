@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use super::lex::{bytes_to_str, is_ws, Cursor};
+use super::lex::{is_ws, Cursor};
 use super::FieldError;
 
 /// One message identifier, without its angle brackets.
@@ -25,8 +25,8 @@ impl<'a> MessageId<'a> {
 
     /// Parses a Message-ID value: its first identifier.
     pub fn parse(raw: &'a [u8]) -> Result<Self, FieldError> {
-        let mut ids = Self::parse_list(raw).into_iter();
-        match ids.next() {
+        let mut cursor = Cursor::checked(raw);
+        match next_id(&mut cursor, raw.contains(&b'<')) {
             Some(id) => Ok(id),
             None if super::section::trim_ws(raw).is_empty() => Err(FieldError::Empty),
             None => Err(FieldError::Invalid {
@@ -40,28 +40,9 @@ impl<'a> MessageId<'a> {
     pub fn parse_list(raw: &'a [u8]) -> Vec<MessageId<'a>> {
         let mut ids = Vec::new();
         let bracketed = raw.contains(&b'<');
-        let mut cursor = Cursor::new(raw);
-        loop {
-            cursor.skip_cfws();
-            match cursor.peek() {
-                None => break,
-                Some(b'<') => {
-                    if let Some(id) = read_angle_id(&mut cursor) {
-                        ids.push(MessageId(id));
-                    }
-                }
-                Some(b'"') => {
-                    cursor.quoted_string();
-                }
-                Some(_) => {
-                    let word = cursor.take_while(|b| !is_ws(b) && !matches!(b, b'<' | b'(' | b'"'));
-                    if word.is_empty() {
-                        cursor.bump();
-                    } else if !bracketed && word.contains(&b'@') {
-                        ids.push(MessageId(bytes_to_str(word)));
-                    }
-                }
-            }
+        let mut cursor = Cursor::checked(raw);
+        while let Some(id) = next_id(&mut cursor, bracketed) {
+            ids.push(id);
         }
         ids
     }
@@ -84,12 +65,43 @@ impl std::fmt::Display for MessageId<'_> {
     }
 }
 
+/// The next identifier in a list: `<...>`, or, in a value without any `<`, a bare
+/// word holding `@`. `None` at the end of the value.
+fn next_id<'a>(cursor: &mut Cursor<'a>, bracketed: bool) -> Option<MessageId<'a>> {
+    loop {
+        cursor.skip_cfws();
+        match cursor.peek() {
+            None => return None,
+            Some(b'<') => {
+                if let Some(id) = read_angle_id(cursor) {
+                    return Some(MessageId(id));
+                }
+            }
+            Some(b'"') => {
+                cursor.quoted_string();
+            }
+            Some(_) => {
+                let word = cursor.take_while(|b| !is_ws(b) && !matches!(b, b'<' | b'(' | b'"'));
+                if word.is_empty() {
+                    cursor.bump();
+                } else if !bracketed && word.contains(&b'@') {
+                    return Some(MessageId(cursor.text_of(word)));
+                }
+            }
+        }
+    }
+}
+
 /// Reads `<...>` at the cursor; `None` if it holds nothing.
 fn read_angle_id<'a>(cursor: &mut Cursor<'a>) -> Option<Cow<'a, str>> {
     cursor.eat(b'<');
-    let mut pieces: Vec<(usize, usize)> = Vec::new();
+    // The first piece is borrowed; only an identifier split by whitespace,
+    // comments or quotes is copied together.
+    let mut first: Option<(usize, usize)> = None;
+    let mut joined: Option<Vec<u8>> = None;
     loop {
         cursor.skip_cfws();
+        let start = cursor.pos();
         match cursor.peek() {
             None | Some(b'<') => break,
             Some(b'>') => {
@@ -97,31 +109,31 @@ fn read_angle_id<'a>(cursor: &mut Cursor<'a>) -> Option<Cow<'a, str>> {
                 break;
             }
             Some(b'"') => {
-                let start = cursor.pos();
                 cursor.quoted_string();
-                pieces.push((start, cursor.pos()));
             }
             Some(_) => {
-                let start = cursor.pos();
                 cursor.take_while(|b| !is_ws(b) && !matches!(b, b'<' | b'>' | b'(' | b'"'));
                 if cursor.pos() == start {
                     cursor.bump();
-                } else {
-                    pieces.push((start, cursor.pos()));
+                    continue;
                 }
             }
         }
-    }
-    match pieces.as_slice() {
-        [] => None,
-        [(start, end)] => Some(bytes_to_str(cursor.slice(*start, *end))),
-        _ => {
-            let mut text = Vec::new();
-            for (start, end) in &pieces {
-                text.extend_from_slice(cursor.slice(*start, *end));
+        let piece = cursor.slice(start, cursor.pos());
+        match (first, joined.as_mut()) {
+            (None, _) => first = Some((start, cursor.pos())),
+            (Some((first_start, first_end)), None) => {
+                let mut text = cursor.slice(first_start, first_end).to_vec();
+                text.extend_from_slice(piece);
+                joined = Some(text);
             }
-            Some(Cow::Owned(String::from_utf8_lossy(&text).into_owned()))
+            (Some(_), Some(text)) => text.extend_from_slice(piece),
         }
+    }
+    match (first, joined) {
+        (None, _) => None,
+        (Some(_), Some(text)) => Some(Cow::Owned(String::from_utf8_lossy(&text).into_owned())),
+        (Some((start, end)), None) => Some(cursor.text_of(cursor.slice(start, end))),
     }
 }
 

@@ -16,7 +16,7 @@
 
 use std::borrow::Cow;
 
-use super::lex::{ascii_lowercase, bytes_to_str, is_mime_token, is_ws, Cursor};
+use super::lex::{ascii_lowercase, is_mime_token, is_ws, Cursor};
 use super::FieldError;
 use crate::charset;
 use crate::encoded_word;
@@ -343,7 +343,7 @@ fn read_sections<'a>(
                 limit: limits.max_parameters,
             });
         }
-        let attribute = ascii_lowercase(bytes_to_str(attribute));
+        let attribute = ascii_lowercase(cursor.text_of(attribute));
         let (name, index, extended) = match &attribute {
             Cow::Borrowed(raw) => {
                 let (name, index, extended) = split_attribute(raw);
@@ -465,12 +465,12 @@ pub(crate) fn parse_parameters<'a>(
             });
         }
         pairs += 1;
-        let name = ascii_lowercase(bytes_to_str(attribute));
+        let name = ascii_lowercase(cursor.text_of(attribute));
         if list.iter().any(|p| p.name == name) {
             continue;
         }
         let value = match value {
-            Cow::Borrowed(b) => bytes_to_str(b),
+            Cow::Borrowed(b) => cursor.text_of(b),
             Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
         };
         list.push(Parameter {
@@ -527,7 +527,7 @@ fn parse_sections<'a>(
         }
         if let Some(plain) = same.first() {
             let value = match &plain.value {
-                Cow::Borrowed(b) => bytes_to_str(b),
+                Cow::Borrowed(b) => cursor.text_of(b),
                 Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(v).into_owned()),
             };
             list.push(Parameter {

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use super::date::DateTime;
-use super::lex::{bytes_to_str, cow_bytes_to_str, is_ws, Cursor};
+use super::lex::{is_ws, Cursor};
 use super::FieldError;
 
 /// One token of a Received field before its `;`.
@@ -70,6 +70,7 @@ impl<'a> Received<'a> {
     /// Parses a raw Received value. Never fails: a missing `;` (allowed by
     /// obs-received) or an unparsable date gives `date() == None`.
     pub fn parse(raw: &'a [u8]) -> Self {
+        let whole = Cursor::checked(raw);
         let (token_part, date) = match last_semicolon(raw) {
             Some(semi) => (
                 raw.get(..semi).unwrap_or_default(),
@@ -77,7 +78,7 @@ impl<'a> Received<'a> {
             ),
             None => (raw, None),
         };
-        let mut cursor = Cursor::new(token_part);
+        let mut cursor = whole.within(token_part);
         // A Received field has about ten tokens (clauses and comments).
         let mut tokens = Vec::with_capacity(12);
         loop {
@@ -90,18 +91,18 @@ impl<'a> Received<'a> {
                     let text = cursor.slice(start, cursor.pos());
                     let inner = text.strip_prefix(b"(").unwrap_or(text);
                     let inner = inner.strip_suffix(b")").unwrap_or(inner);
-                    tokens.push(ReceivedToken::Comment(bytes_to_str(inner)));
+                    tokens.push(ReceivedToken::Comment(cursor.text_of(inner)));
                 }
                 Some(b'"') => {
                     let quoted = cursor.quoted_string().unwrap_or_default();
-                    tokens.push(ReceivedToken::Word(cow_bytes_to_str(quoted)));
+                    tokens.push(ReceivedToken::Word(cursor.cow_text_of(quoted)));
                 }
                 Some(b'<') => {
                     cursor.bump();
                     let inner = cursor.take_while(|b| b != b'>');
                     cursor.eat(b'>');
                     let inner = super::section::trim_ws(inner);
-                    tokens.push(ReceivedToken::AngleAddr(bytes_to_str(inner)));
+                    tokens.push(ReceivedToken::AngleAddr(cursor.text_of(inner)));
                 }
                 Some(b';') => cursor.bump(),
                 Some(_) => {
@@ -110,7 +111,7 @@ impl<'a> Received<'a> {
                     if word.is_empty() {
                         cursor.bump();
                     } else {
-                        tokens.push(ReceivedToken::Word(bytes_to_str(word)));
+                        tokens.push(ReceivedToken::Word(cursor.text_of(word)));
                     }
                 }
             }

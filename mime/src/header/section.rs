@@ -268,6 +268,39 @@ fn find_line(input: &[u8], start: usize) -> LineSpan {
     }
 }
 
+/// Gives each field its name as text. The whole section is checked as UTF-8
+/// once and each name sliced from it (a name is printable ASCII, but a
+/// `&str` needs a check, and one check per short name costs far more than
+/// one for the section); a section that is not UTF-8 (8-bit values) has its
+/// names checked one by one.
+fn name_fields<'a>(input: &'a [u8], header_end: usize, fields: &mut [HeaderField<'a>]) {
+    let text = input
+        .get(..header_end)
+        .and_then(|section| std::str::from_utf8(section).ok());
+    for field in fields {
+        let start = field.range.start;
+        // The name ends at the colon before the value, less obsolete blanks.
+        let value_start = (field.raw_value.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
+        let mut end = value_start.wrapping_sub(1);
+        if input.get(end) != Some(&b':') || end < start {
+            // Not where the value says: find the name again.
+            let line = input.get(start..).unwrap_or_default();
+            end = start + field_name(line).map_or(0, |(name_len, _)| name_len);
+        }
+        while end > start && matches!(input.get(end - 1), Some(b' ' | b'\t')) {
+            end -= 1;
+        }
+        field.name = text
+            .and_then(|text| text.get(start..end))
+            .or_else(|| {
+                input
+                    .get(start..end)
+                    .and_then(|name| std::str::from_utf8(name).ok())
+            })
+            .unwrap_or_default();
+    }
+}
+
 /// Where a field's name ends and its value starts, if `line` is a field.
 fn field_name(line: &[u8]) -> Option<(usize, usize)> {
     let name_len = line
@@ -325,24 +358,34 @@ impl<'a> HeaderSection<'a> {
         limits: &HeaderLimits,
         at_eof: bool,
     ) -> Result<Option<Self>, HeaderError> {
+        let mut section = Self::scan_fields(input, limits, at_eof)?;
+        if let Some(section) = section.as_mut() {
+            name_fields(input, section.header_end, &mut section.fields);
+        }
+        Ok(section)
+    }
+
+    /// Splits the fields; their names are left empty for [`name_fields`].
+    fn scan_fields(
+        input: &'a [u8],
+        limits: &HeaderLimits,
+        at_eof: bool,
+    ) -> Result<Option<Self>, HeaderError> {
         // Sized for a typical top-level header, so it rarely grows.
         let mut fields: Vec<HeaderField<'a>> = Vec::with_capacity(16);
         let mut bare_lf = false;
         let mut pos = 0usize;
         let mut mbox_from = None;
-        // The field being collected: (start, name_end, value_start, content_end).
-        let mut current: Option<(usize, usize, usize, usize)> = None;
+        // The field being collected: (start, value_start, content_end).
+        let mut current: Option<(usize, usize, usize)> = None;
 
         let finish = |fields: &mut Vec<HeaderField<'a>>,
-                      current: &mut Option<(usize, usize, usize, usize)>,
+                      current: &mut Option<(usize, usize, usize)>,
                       end: usize| {
-            if let Some((start, name_end, value_start, content_end)) = current.take() {
-                let name = input
-                    .get(start..name_end)
-                    .and_then(|n| std::str::from_utf8(n).ok())
-                    .unwrap_or_default();
+            if let Some((start, value_start, content_end)) = current.take() {
                 fields.push(HeaderField {
-                    name,
+                    // Named once the section is complete (see `name_fields`).
+                    name: "",
                     raw_value: input.get(value_start..content_end).unwrap_or_default(),
                     range: start..end,
                 });
@@ -423,7 +466,7 @@ impl<'a> HeaderSection<'a> {
             if is_continuation {
                 if let Some(field) = current.as_mut() {
                     check_total(line.next, limits)?;
-                    field.3 = line.content_end;
+                    field.2 = line.content_end;
                     bare_lf |= line.bare_lf;
                     pos = line.next;
                     continue;
@@ -435,7 +478,7 @@ impl<'a> HeaderSection<'a> {
                 field_name(content)
             };
             match name {
-                Some((name_len, value_offset)) => {
+                Some((_, value_offset)) => {
                     check_total(line.next, limits)?;
                     finish(&mut fields, &mut current, pos);
                     if fields.len() >= limits.max_fields {
@@ -443,7 +486,7 @@ impl<'a> HeaderSection<'a> {
                             limit: limits.max_fields,
                         });
                     }
-                    current = Some((pos, pos + name_len, pos + value_offset, line.content_end));
+                    current = Some((pos, pos + value_offset, line.content_end));
                     bare_lf |= line.bare_lf;
                     pos = line.next;
                 }
@@ -653,5 +696,33 @@ mod tests {
         let s = parse(b"From  : a@b\r\n\r\n");
         assert_eq!(s.mbox_from(), None);
         assert_eq!(s.fields()[0].name(), "From");
+    }
+
+    /// Names are sliced from the section checked once as UTF-8, or checked one
+    /// by one when an 8-bit value makes the section invalid UTF-8; obsolete
+    /// blanks before the colon and empty values do not change them.
+    #[test]
+    fn field_names_whatever_the_values_hold() {
+        for input in [
+            &b"Subject: caf\xC3\xA9\r\nX-A :\r\nTo:\tb\r\n\r\nbody"[..],
+            b"Subject: caf\xE9\r\nX-A :\r\nTo:\tb\r\n\r\nbody",
+            b"Subject: x\r\nX-A \t: v\r\n folded\r\nTo:b",
+            b"Subject:\nX-A:\xFF\xFE\nTo:",
+        ] {
+            let section = parse(input);
+            let names: Vec<&str> = section.fields().iter().map(HeaderField::name).collect();
+            assert_eq!(
+                names,
+                ["Subject", "X-A", "To"],
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+            for field in section.fields() {
+                assert_eq!(
+                    &input[field.range().start..][..field.name().len()],
+                    field.name().as_bytes()
+                );
+            }
+        }
     }
 }

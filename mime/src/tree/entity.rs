@@ -107,7 +107,31 @@ pub(crate) fn entity_fields<'a>(
         part: part(),
         source,
     };
-    let (content_type, has_content_type) = match header.get("content-type") {
+    // One pass over the fields for the three MIME fields (the first of each).
+    let (mut type_field, mut disposition_field, mut encoding_field) = (None, None, None);
+    for field in header.fields() {
+        let name = field.name();
+        let Some(rest) = name
+            .get(..8)
+            .filter(|prefix| prefix.eq_ignore_ascii_case("content-"))
+            .and_then(|_| name.get(8..))
+        else {
+            continue;
+        };
+        let slot = if rest.eq_ignore_ascii_case("type") {
+            &mut type_field
+        } else if rest.eq_ignore_ascii_case("disposition") {
+            &mut disposition_field
+        } else if rest.eq_ignore_ascii_case("transfer-encoding") {
+            &mut encoding_field
+        } else {
+            continue;
+        };
+        if slot.is_none() {
+            *slot = Some(field);
+        }
+    }
+    let (content_type, has_content_type) = match type_field {
         None => (default_content_type(in_digest), false),
         Some(field) => match ContentType::parse_with_limits(field.raw_value(), &limits.params) {
             Ok(content_type) => (content_type, true),
@@ -117,7 +141,7 @@ pub(crate) fn entity_fields<'a>(
             },
         },
     };
-    let disposition = match header.get("content-disposition") {
+    let disposition = match disposition_field {
         None => None,
         Some(field) => {
             match ContentDisposition::parse_with_limits(field.raw_value(), &limits.params) {
@@ -129,8 +153,7 @@ pub(crate) fn entity_fields<'a>(
             }
         }
     };
-    let encoding = header
-        .get("content-transfer-encoding")
+    let encoding = encoding_field
         .and_then(|field| ContentTransferEncoding::parse(field.raw_value()).ok())
         .unwrap_or_default();
     let shape = if content_type.is_multipart() {
