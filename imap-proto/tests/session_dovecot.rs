@@ -3,8 +3,9 @@
 //! checking; login (AUTHENTICATE PLAIN), a refused password, LIST with special-use
 //! roles, SELECT / EXAMINE, SEARCH (typed and raw), FETCH as a stream (envelope,
 //! structure, size, body byte for byte), a fetch stream dropped half-way, STORE, COPY,
-//! MOVE, APPEND, EXPUNGE, and IDLE seeing a message delivered meanwhile through
-//! Dovecot's LMTP (spoken by python3's smtplib), ended with `done()` and by drop.
+//! MOVE, APPEND, EXPUNGE, and IDLE (renewed every second here) seeing a message
+//! delivered meanwhile through Dovecot's LMTP (spoken by python3's smtplib), ended
+//! with `done()` and by drop.
 //!
 //! Dovecot runs from a scratch configuration on 127.0.0.1 with free ports, bounded by
 //! `timeout`, and is stopped at the end. A missing Dovecot (or python3) skips loudly,
@@ -304,7 +305,13 @@ async fn session_against_dovecot() {
 
 async fn scenario(dovecot: &Dovecot) {
     // --- STARTTLS, capabilities, a refused password ---
-    let mut session = dovecot.builder().connect().await.unwrap();
+    // IDLE renewed every second, so the IDLE below is renewed before the delivery.
+    let mut session = dovecot
+        .builder()
+        .idle_refresh(Duration::from_secs(1))
+        .connect()
+        .await
+        .unwrap();
     assert!(session.is_tls());
     assert!(!session.has_capability(&Capability::StartTls));
     let error = session.login("alice", "wrong").await.unwrap_err();
@@ -467,11 +474,11 @@ async fn scenario(dovecot: &Dovecot) {
         "{refused:?}"
     );
 
-    // --- IDLE sees a message delivered through LMTP meanwhile ---
+    // --- IDLE (renewed once at least) sees a message delivered through LMTP ---
     session.select("INBOX").await.unwrap();
     let lmtp = dovecot.lmtp;
     let delivery = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(1600)).await;
         deliver_by_lmtp(lmtp, "by lmtp").await;
     });
     let mut idle = session.idle().await.unwrap();

@@ -718,3 +718,66 @@ async fn plaintext_is_refused_towards_a_remote_peer() {
         result.map(|_| ())
     );
 }
+
+#[tokio::test]
+async fn xoauth2_sends_the_token_and_a_refusal_carries_the_servers_text() {
+    use base64::Engine as _;
+    bounded(async {
+        let (port, server) = serve(|mut peer| async move {
+            peer.send("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2 AUTH=OAUTHBEARER] hi\r\n")
+                .await;
+            // The first token is refused with an error challenge (RFC 7628 §3.2.2).
+            let line = peer.line().await.unwrap();
+            let mut words = line.split(' ');
+            let tag = words.next().unwrap().to_owned();
+            assert_eq!(words.next(), Some("AUTHENTICATE"));
+            assert_eq!(words.next(), Some("XOAUTH2"));
+            let message = base64::engine::general_purpose::STANDARD
+                .decode(words.next().unwrap())
+                .unwrap();
+            assert_eq!(
+                message,
+                b"user=alice@example.test\x01auth=Bearer expired\x01\x01"
+            );
+            peer.send("+ eyJzdGF0dXMiOiI0MDEifQ==\r\n").await;
+            assert_eq!(peer.line().await.as_deref(), Some(""), "the empty answer");
+            peer.send(&format!(
+                "{tag} NO [AUTHENTICATIONFAILED] invalid token\r\n"
+            ))
+            .await;
+            // The second one is accepted.
+            let line = peer.line().await.unwrap();
+            let (tag, rest) = line.split_once(' ').unwrap();
+            assert!(rest.starts_with("AUTHENTICATE OAUTHBEARER "), "{rest}");
+            let encoded = rest.rsplit(' ').next().unwrap();
+            let message = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .unwrap();
+            let text = String::from_utf8(message).unwrap();
+            assert!(
+                text.starts_with("n,a=alice@example.test,\x01host=127.0.0.1\x01port="),
+                "{text:?}"
+            );
+            assert!(text.ends_with("\x01auth=Bearer fresh\x01\x01"), "{text:?}");
+            peer.send(&format!("{tag} OK [CAPABILITY IMAP4rev1 IDLE] welcome\r\n"))
+                .await;
+        })
+        .await;
+        let mut session = plaintext(port).connect().await.unwrap();
+        let error = session
+            .authenticate_xoauth2("alice@example.test", "expired")
+            .await
+            .unwrap_err();
+        let SessionError::AuthFailed(text) = error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(text.text.as_str(), "invalid token");
+        session
+            .authenticate_oauthbearer("alice@example.test", "fresh")
+            .await
+            .unwrap();
+        assert!(session.has_capability(&mailwire_imap::types::Capability::Idle));
+        server.await.unwrap();
+    })
+    .await;
+}
