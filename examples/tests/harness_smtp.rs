@@ -149,8 +149,8 @@ async fn the_mx_port_keeps_the_servers_rules_unless_opened() {
 
 /// smtplib over STARTTLS on the submission port (`starttls`) or implicit TLS on the
 /// submissions port (`ssl`), trusting the CA file, with AUTH. Arguments: MODE PORT CAFILE
-/// USER PASSWORD RECIPIENTS(comma separated). The message is built here so its bytes
-/// are known.
+/// USER PASSWORD RECIPIENTS(comma separated); the password `-` for no AUTH (MX). The
+/// message is built here so its bytes are known.
 const SUBMIT: &str = r#"
 import smtplib, ssl, sys
 mode, port, cafile, user, password, recipients = sys.argv[1:7]
@@ -173,14 +173,16 @@ with smtp:
     if mode != "ssl":
         smtp.starttls(context=context)
         smtp.ehlo("client.test")
-    smtp.login(user, password)
+    if password != "-":
+        smtp.login(user, password)
     refused = smtp.sendmail(user, recipients.split(","), message.encode())
     print("refused", refused)
 print("done")
 "#;
 
 #[tokio::test]
-async fn smtplib_submits_over_starttls_and_implicit_tls_trusting_the_test_ca() {
+async fn smtplib_submits_over_starttls_and_implicit_tls_and_uses_mx_starttls_trusting_the_test_ca()
+{
     if !peer("python3") {
         return;
     }
@@ -255,6 +257,30 @@ async fn smtplib_submits_over_starttls_and_implicit_tls_trusting_the_test_ca() {
         Some("bob@mailwire.test")
     );
     assert_eq!(received[1].rcpt_to, ["alice@mailwire.test"]);
+
+    // STARTTLS on the MX port, without AUTH.
+    let port = server.smtp_address().port().to_string();
+    let (ok, out, err) = python(
+        SUBMIT,
+        &[
+            "starttls",
+            &port,
+            server.ca_file().to_str().unwrap(),
+            "someone@example.org",
+            "-",
+            "alice@mailwire.test",
+        ],
+    )
+    .await;
+    assert!(ok, "stdout: {out}\nstderr: {err}");
+    let received = server.wait_for_messages(3, WAIT).await.unwrap();
+    assert_eq!(received[2].role, Role::Mx);
+    assert!(received[2].tls);
+    assert_eq!(received[2].authenticated, None);
+    assert_eq!(
+        received[2].mail_from.as_deref(),
+        Some("someone@example.org")
+    );
     server.shutdown().await;
 }
 
