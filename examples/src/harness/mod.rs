@@ -8,8 +8,10 @@
 //! [`TestServer::builder`] ... [`start`](TestServerBuilder::start) runs
 //! [`crate::server::start_with`]: the MX listener (plain, STARTTLS offered, no AUTH),
 //! submission (STARTTLS, then AUTH PLAIN or LOGIN, required) and submissions (implicit
-//! TLS, then AUTH), the queue, and the delivery agent writing local users' Maildirs.
-//! Their TLS certificate is signed by a [`TestCa`] made for this server: trust
+//! TLS, then AUTH), the queue, the delivery agent writing local users' Maildirs, and
+//! the mailbox-access listeners reading them: POP3 (STLS) and POP3S
+//! ([`TestServer::pop3_address`], [`TestServer::access_address`]). Every listener is on
+//! an ephemeral port of 127.0.0.1. Their TLS certificate is signed by a [`TestCa`] made for this server: trust
 //! [`TestServer::ca_pem`] (or use [`TestServer::client_config`]) and connect to
 //! `localhost` or `127.0.0.1`.
 //!
@@ -54,6 +56,7 @@ use crate::server::{self, Running, StartError, StartOptions};
 use crate::users::{UserError, SALT_LEN};
 use capture::{Recorder, RelaySink};
 
+pub use crate::access::AccessRole;
 pub use crate::inbound::hook::{AcceptedMessage, Fault, SmtpCommand};
 pub use crate::inbound::Role;
 pub use ca::TestCa;
@@ -345,6 +348,26 @@ impl TestServer {
     /// The submissions listener (implicit TLS, then AUTH).
     pub fn submissions_address(&self) -> SocketAddr {
         self.address_of(Role::Submissions)
+    }
+
+    /// Where the mailbox-access listener of `role` (POP3, IMAP) listens, if it runs.
+    pub fn access_address(&self, role: AccessRole) -> Option<SocketAddr> {
+        self.running.access_address(role)
+    }
+
+    fn access_address_of(&self, role: AccessRole) -> SocketAddr {
+        self.access_address(role)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The POP3 listener (STLS, then USER/PASS or AUTH PLAIN).
+    pub fn pop3_address(&self) -> SocketAddr {
+        self.access_address_of(AccessRole::Pop3)
+    }
+
+    /// The POP3 listener over implicit TLS.
+    pub fn pop3s_address(&self) -> SocketAddr {
+        self.access_address_of(AccessRole::Pop3s)
     }
 
     /// The test CA and the server's certificate.
