@@ -107,24 +107,40 @@ pub(crate) fn verb_of(line: &[u8]) -> Option<Verb> {
 }
 
 /// Splits at the first space: `(before, Some(after))` or `(all, None)`.
-fn split_space(text: &str) -> (&str, Option<&str>) {
-    match find_byte(b' ', text.as_bytes()) {
+fn split_space(bytes: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match find_byte(b' ', bytes) {
         Some(i) => (
-            text.get(..i).unwrap_or_default(),
-            Some(text.get(i + 1..).unwrap_or_default()),
+            bytes.get(..i).unwrap_or_default(),
+            Some(bytes.get(i + 1..).unwrap_or_default()),
         ),
-        None => (text, None),
+        None => (bytes, None),
     }
 }
 
 /// Strips a case-insensitive ASCII prefix.
-fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = text.get(..prefix.len())?;
+#[inline(always)]
+fn strip_prefix_ci<'a>(bytes: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let head = bytes.get(..prefix.len())?;
     if head.eq_ignore_ascii_case(prefix) {
-        text.get(prefix.len()..)
+        bytes.get(prefix.len()..)
     } else {
         None
     }
+}
+
+/// The argument text as `&str`: the one UTF-8 check of a command, done only on the part
+/// after the verb (and after `FROM:`/`TO:`) and only for commands whose values are kept
+/// as text. Without SMTPUTF8 the grammar's octet classes are ASCII, so non-ASCII that
+/// passes this check fails later; [`explain_error`] then says why.
+#[inline(always)]
+fn argument_text(bytes: &[u8], utf8: bool) -> Result<&str, DecodeError> {
+    std::str::from_utf8(bytes).map_err(|_| {
+        if utf8 {
+            DecodeError::InvalidUtf8
+        } else {
+            DecodeError::NonAscii
+        }
+    })
 }
 
 /// Decodes one command line, its line end already removed.
@@ -133,39 +149,44 @@ pub(crate) fn decode_line<'a>(
     line: &'a [u8],
     opts: &DecodeOptions,
 ) -> Result<Command<'a>, DecodeError> {
-    let text = std::str::from_utf8(line).map_err(|_| {
-        if opts.smtputf8 {
-            DecodeError::InvalidUtf8
-        } else {
-            DecodeError::NonAscii
-        }
-    })?;
-    // Without SMTPUTF8 every octet class of the grammar is ASCII, so a line with other
-    // octets never decodes: only the error path scans for them, to say why.
-    decode_text(text, opts).map_err(|e| {
-        if !opts.smtputf8 && !line.is_ascii() {
-            DecodeError::NonAscii
-        } else {
-            e
-        }
-    })
+    decode_bytes(line, opts).map_err(|e| explain_error(line, opts.smtputf8, e))
 }
 
-#[inline]
-fn decode_text<'a>(mut text: &'a str, opts: &DecodeOptions) -> Result<Command<'a>, DecodeError> {
+/// The error to report for a line that did not decode: octets that are not UTF-8 (or
+/// not ASCII without SMTPUTF8) are the reason whatever else is wrong. Only the error path
+/// scans for them.
+#[cold]
+#[inline(never)]
+fn explain_error(line: &[u8], utf8: bool, error: DecodeError) -> DecodeError {
+    if line.is_ascii() {
+        error
+    } else if !utf8 {
+        DecodeError::NonAscii
+    } else if std::str::from_utf8(line).is_err() {
+        DecodeError::InvalidUtf8
+    } else {
+        error
+    }
+}
+
+#[inline(always)]
+fn decode_bytes<'a>(mut line: &'a [u8], opts: &DecodeOptions) -> Result<Command<'a>, DecodeError> {
     let utf8 = opts.smtputf8;
     if opts.quirk_trailing_whitespace {
-        text = text.trim_end_matches([' ', '\t']);
+        while let Some((b' ' | b'\t', rest)) = line.split_last() {
+            line = rest;
+        }
     }
-    let verb = verb_of(text.as_bytes()).ok_or(DecodeError::UnknownCommand)?;
+    let verb = verb_of(line).ok_or(DecodeError::UnknownCommand)?;
     let syntax = DecodeError::Syntax {
         verb: verb.as_str(),
     };
     let verb_len = verb.as_str().len();
-    // the argument after exactly one space; `Some("")` for a trailing space
-    let argument = match text.get(verb_len..) {
-        Some("") | None => None,
-        Some(rest) => Some(rest.strip_prefix(' ').ok_or(syntax)?),
+    // the argument after exactly one space; `Some(b"")` for a trailing space
+    let argument = match line.get(verb_len..) {
+        Some([]) | None => None,
+        Some([b' ', rest @ ..]) => Some(rest),
+        Some(_) => return Err(syntax),
     };
     let no_argument = |cmd: Command<'a>| match argument {
         None => Ok(cmd),
@@ -173,7 +194,7 @@ fn decode_text<'a>(mut text: &'a str, opts: &DecodeOptions) -> Result<Command<'a
     };
     match verb {
         Verb::Ehlo | Verb::Helo | Verb::Lhlo => {
-            let arg = argument.ok_or(syntax)?;
+            let arg = argument_text(argument.ok_or(syntax)?, utf8)?;
             let (host, len) = parse_host(arg, utf8)?;
             if len != arg.len() {
                 return Err(if arg.starts_with('[') {
@@ -190,10 +211,13 @@ fn decode_text<'a>(mut text: &'a str, opts: &DecodeOptions) -> Result<Command<'a
         }
         Verb::Mail => {
             let arg = argument.ok_or(syntax)?;
-            let mut rest = strip_prefix_ci(arg, "FROM:").ok_or(syntax)?;
+            let mut rest = strip_prefix_ci(arg, b"FROM:").ok_or(syntax)?;
             if opts.quirk_space_after_colon {
-                rest = rest.trim_start_matches(' ');
+                while let Some((b' ', after)) = rest.split_first() {
+                    rest = after;
+                }
             }
+            let rest = argument_text(rest, utf8)?;
             let (from, len) = if rest.starts_with("<>") {
                 (ReversePath::Null, 2)
             } else {
@@ -208,15 +232,22 @@ fn decode_text<'a>(mut text: &'a str, opts: &DecodeOptions) -> Result<Command<'a
         }
         Verb::Rcpt => {
             let arg = argument.ok_or(syntax)?;
-            let mut rest = strip_prefix_ci(arg, "TO:").ok_or(syntax)?;
+            let mut rest = strip_prefix_ci(arg, b"TO:").ok_or(syntax)?;
             if opts.quirk_space_after_colon {
-                rest = rest.trim_start_matches(' ');
+                while let Some((b' ', after)) = rest.split_first() {
+                    rest = after;
+                }
             }
-            let (to, len) = match strip_prefix_ci(rest, "<Postmaster>") {
-                Some(_) => (ForwardPath::Postmaster, "<Postmaster>".len()),
+            let (to, rest, len) = match strip_prefix_ci(rest, b"<Postmaster>") {
+                Some(_) => (
+                    ForwardPath::Postmaster,
+                    argument_text(rest, utf8)?,
+                    "<Postmaster>".len(),
+                ),
                 None => {
+                    let rest = argument_text(rest, utf8)?;
                     let (path, len) = parse_path(rest, utf8)?;
-                    (ForwardPath::Path(path), len)
+                    (ForwardPath::Path(path), rest, len)
                 }
             };
             let params = match rest.get(len..) {
@@ -230,7 +261,7 @@ fn decode_text<'a>(mut text: &'a str, opts: &DecodeOptions) -> Result<Command<'a
         Verb::Quit => no_argument(Command::Quit),
         Verb::StartTls => no_argument(Command::StartTls),
         Verb::Vrfy | Verb::Expn => {
-            let arg = argument.ok_or(syntax)?;
+            let arg = argument_text(argument.ok_or(syntax)?, utf8)?;
             // RFC 6531 §3.7.4: an optional SMTPUTF8 parameter after the string
             let (target, smtputf8) = match arg.rsplit_once(' ') {
                 Some((target, flag)) if flag.eq_ignore_ascii_case("SMTPUTF8") => (target, true),
@@ -248,7 +279,9 @@ fn decode_text<'a>(mut text: &'a str, opts: &DecodeOptions) -> Result<Command<'a
         }
         Verb::Help | Verb::Noop => {
             let arg = match argument {
-                Some(arg) if is_argument(arg.as_bytes(), utf8) => Some(Argument::from_valid(arg)),
+                Some(arg) if is_argument(arg, utf8) => {
+                    Some(Argument::from_valid(argument_text(arg, utf8)?))
+                }
                 Some(_) => return Err(syntax),
                 None => None,
             };
@@ -261,30 +294,31 @@ fn decode_text<'a>(mut text: &'a str, opts: &DecodeOptions) -> Result<Command<'a
         Verb::Auth => {
             let arg = argument.ok_or(syntax)?;
             let (mechanism, response) = split_space(arg);
-            if !is_mechanism(mechanism.as_bytes()) {
+            if !is_mechanism(mechanism) {
                 return Err(DecodeError::InvalidMechanism);
             }
+            // both are ASCII once checked; the UTF-8 check only turns them into text
+            let mechanism = Mechanism::from_valid(argument_text(mechanism, false)?);
             let initial_response = match response {
                 None => None,
-                Some("=") => Some(SaslData::EMPTY),
-                Some(r) if !r.is_empty() && is_base64(r.as_bytes()) => {
-                    Some(SaslData::from_valid(r))
+                Some(b"=") => Some(SaslData::EMPTY),
+                Some(r) if !r.is_empty() && is_base64(r) => {
+                    Some(SaslData::from_valid(argument_text(r, false)?))
                 }
                 Some(_) => return Err(DecodeError::InvalidBase64),
             };
             Ok(Command::Auth {
-                mechanism: Mechanism::from_valid(mechanism),
+                mechanism,
                 initial_response,
             })
         }
         Verb::Bdat => {
             let arg = argument.ok_or(syntax)?;
-            let (size, last) = match split_space(arg) {
-                (size, Some(marker)) if marker.eq_ignore_ascii_case("LAST") => (size, true),
+            let (digits, last) = match split_space(arg) {
+                (size, Some(marker)) if marker.eq_ignore_ascii_case(b"LAST") => (size, true),
                 (_, Some(_)) => return Err(syntax),
                 (size, None) => (size, false),
             };
-            let digits = size.as_bytes();
             if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
                 return Err(syntax);
             }

@@ -296,60 +296,52 @@ pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
 }
 
 /// How much of a line [`find_lf_words`] scans before memchr takes over.
-const LINE_HEAD: usize = 64;
+const LINE_HEAD: usize = 128;
 
 /// Position of the first LF in `s`, eight octets per step: an octet equal to LF becomes
 /// zero after the XOR, and the lowest set bit of the zero-octet test marks the first one
-/// (a borrow only ever flags octets above a true zero).
+/// (a borrow only ever flags octets above a true zero). Lines longer than
+/// [`LINE_HEAD`] are left to memchr.
 #[inline(always)]
 fn find_lf_words(s: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_le_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
     const LFS: u64 = u64::from_le_bytes([b'\n'; 8]);
-    let mut chunks = s.chunks_exact(8);
+    let mut rest = s;
     let mut offset = 0;
-    for chunk in &mut chunks {
-        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        let x = u64::from_le_bytes(word) ^ LFS;
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        let x = u64::from_le_bytes(*word) ^ LFS;
         let zeros = x.wrapping_sub(ONES) & !x & HIGHS;
         if zeros != 0 {
             // at most 7: fits any usize
             return Some(offset + (zeros.trailing_zeros() / 8) as usize);
         }
         offset += 8;
+        rest = tail;
+        if offset >= LINE_HEAD {
+            return memchr::memchr(b'\n', rest).map(|lf| lf + offset);
+        }
     }
-    find_byte(b'\n', chunks.remainder()).map(|i| i + offset)
+    find_byte(b'\n', rest).map(|i| i + offset)
 }
 
 /// Finds the first line of `input`: returns the line without its end and the number of
 /// octets it takes with its end, `None` when no line end arrived yet.
 ///
 /// `max` counts the line end. A bare LF is an error unless `bare_lf_ok`.
+#[inline(always)]
 pub(crate) fn frame_line(
     input: &[u8],
     max: usize,
     bare_lf_ok: bool,
 ) -> Result<Option<(&[u8], usize)>, DecodeError> {
     let window = input.get(..max).unwrap_or(input);
-    // most lines are short: eight octets at a time through their head beats setting up
-    // memchr, which takes over for long lines
-    let head = window.get(..LINE_HEAD).unwrap_or(window);
-    let lf = match find_lf_words(head) {
-        Some(lf) => Some(lf),
-        None => window
-            .get(head.len()..)
-            .and_then(|tail| memchr::memchr(b'\n', tail))
-            .map(|lf| lf + head.len()),
-    };
-    match lf {
+    match find_lf_words(window) {
         Some(lf) => {
-            let consumed = lf + 1;
             let before = window.get(..lf).unwrap_or_default();
             match before.split_last() {
-                Some((b'\r', line)) => Ok(Some((line, consumed))),
-                _ if bare_lf_ok => Ok(Some((before, consumed))),
+                Some((b'\r', line)) => Ok(Some((line, lf + 1))),
+                _ if bare_lf_ok => Ok(Some((before, lf + 1))),
                 _ => Err(DecodeError::BareLineFeed),
             }
         }
