@@ -14,6 +14,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::codec::parse::address as grammar;
 use crate::error::DecodeError;
+use crate::types::Text;
 
 /// Longest local part, in octets (RFC 5321 §4.5.3.1.1).
 pub const MAX_LOCAL_PART_LEN: usize = 64;
@@ -29,7 +30,7 @@ pub const MAX_PATH_LEN: usize = 256;
 ///
 /// Comparison is exact; use [`Domain::eq_ignore_case`] for DNS semantics.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Domain<'a>(Cow<'a, str>);
+pub struct Domain<'a>(Text<'a>);
 
 impl<'a> Domain<'a> {
     /// Validates a domain name.
@@ -45,38 +46,43 @@ impl<'a> Domain<'a> {
         if len != text.len() {
             return Err(DecodeError::InvalidDomain);
         }
-        Ok(Domain(text))
+        Ok(Domain(Text::from_cow(text)))
     }
 
     /// Wraps text the grammar already accepted.
-    pub(crate) fn from_valid(text: &'a str) -> Self {
-        Domain(Cow::Borrowed(text))
+    pub(crate) fn from_valid(octets: &'a [u8]) -> Self {
+        Domain(Text::from_valid(octets))
     }
 
     /// The domain as written.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
+    }
+
+    /// The domain as written, as octets.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
     }
 
     /// True when every label is ASCII (no U-label).
     pub fn is_ascii(&self) -> bool {
-        self.0.is_ascii()
+        self.0.as_bytes().is_ascii()
     }
 
     /// Compares two domains ignoring ASCII case, as DNS does.
     pub fn eq_ignore_case(&self, other: &Domain<'_>) -> bool {
-        self.0.eq_ignore_ascii_case(&other.0)
+        self.0.as_bytes().eq_ignore_ascii_case(other.0.as_bytes())
     }
 
     /// A copy that owns its text.
     pub fn into_owned(self) -> Domain<'static> {
-        Domain(Cow::Owned(self.0.into_owned()))
+        Domain(self.0.into_owned())
     }
 }
 
 impl fmt::Display for Domain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        self.0.fmt(f)
     }
 }
 
@@ -115,8 +121,8 @@ impl fmt::Display for AddressLiteral<'_> {
 /// `General-address-literal = Standardized-tag ":" 1*dcontent` (RFC 5321 §4.1.3).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct GeneralLiteral<'a> {
-    tag: Cow<'a, str>,
-    content: Cow<'a, str>,
+    tag: Text<'a>,
+    content: Text<'a>,
 }
 
 impl<'a> GeneralLiteral<'a> {
@@ -127,34 +133,37 @@ impl<'a> GeneralLiteral<'a> {
     ) -> Result<Self, DecodeError> {
         let tag = tag.into();
         let content = content.into();
-        if !grammar::is_general_tag(&tag) || !grammar::is_dcontent(&content) {
+        if !grammar::is_general_tag(tag.as_bytes()) || !grammar::is_dcontent(content.as_bytes()) {
             return Err(DecodeError::InvalidAddressLiteral);
         }
-        Ok(GeneralLiteral { tag, content })
+        Ok(GeneralLiteral {
+            tag: Text::from_cow(tag),
+            content: Text::from_cow(content),
+        })
     }
 
-    pub(crate) fn from_valid(tag: &'a str, content: &'a str) -> Self {
+    pub(crate) fn from_valid(tag: &'a [u8], content: &'a [u8]) -> Self {
         GeneralLiteral {
-            tag: Cow::Borrowed(tag),
-            content: Cow::Borrowed(content),
+            tag: Text::from_valid(tag),
+            content: Text::from_valid(content),
         }
     }
 
     /// The standardized tag.
     pub fn tag(&self) -> &str {
-        &self.tag
+        self.tag.as_str()
     }
 
     /// The address after the colon.
     pub fn content(&self) -> &str {
-        &self.content
+        self.content.as_str()
     }
 
     /// A copy that owns its text.
     pub fn into_owned(self) -> GeneralLiteral<'static> {
         GeneralLiteral {
-            tag: Cow::Owned(self.tag.into_owned()),
-            content: Cow::Owned(self.content.into_owned()),
+            tag: self.tag.into_owned(),
+            content: self.content.into_owned(),
         }
     }
 }
@@ -177,7 +186,7 @@ impl<'a> Host<'a> {
     /// assert!(matches!(Host::new("client.example"), Ok(Host::Domain(_))));
     /// ```
     pub fn new(text: &'a str) -> Result<Self, DecodeError> {
-        let (host, len) = grammar::parse_host(text, true)?;
+        let (host, len) = grammar::parse_host(text.as_bytes(), true)?;
         if len != text.len() {
             return Err(DecodeError::InvalidDomain);
         }
@@ -195,7 +204,7 @@ impl<'a> Host<'a> {
     /// Length of the host on the wire, in octets.
     pub(crate) fn wire_len(&self) -> usize {
         match self {
-            Host::Domain(d) => d.as_str().len(),
+            Host::Domain(d) => d.as_bytes().len(),
             Host::Literal(l) => grammar::literal_wire_len(l),
         }
     }
@@ -237,7 +246,7 @@ impl fmt::Display for Host<'_> {
 /// minimal quoting from a meaning (RFC 5321 §4.1.2: "transmit the form that uses the
 /// minimum quoting possible").
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct LocalPart<'a>(Cow<'a, str>);
+pub struct LocalPart<'a>(Text<'a>);
 
 impl<'a> LocalPart<'a> {
     /// Validates a local part in wire form (Dot-string or Quoted-string).
@@ -254,7 +263,7 @@ impl<'a> LocalPart<'a> {
         if len != wire.len() {
             return Err(DecodeError::InvalidLocalPart);
         }
-        Ok(LocalPart(wire))
+        Ok(LocalPart(Text::from_cow(wire)))
     }
 
     /// Builds the wire form of a local part meaning `text`, quoting only when needed.
@@ -281,25 +290,31 @@ impl<'a> LocalPart<'a> {
         LocalPart::new(quoted)
     }
 
-    pub(crate) fn from_valid(wire: &'a str) -> Self {
-        LocalPart(Cow::Borrowed(wire))
+    pub(crate) fn from_valid(wire: &'a [u8]) -> Self {
+        LocalPart(Text::from_valid(wire))
     }
 
     /// The wire form.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
+    }
+
+    /// The wire form, as octets.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
     }
 
     /// True for the Quoted-string form.
     pub fn is_quoted(&self) -> bool {
-        self.0.starts_with('"')
+        self.0.as_bytes().first() == Some(&b'"')
     }
 
     /// The meaning: quotes removed and quoted-pairs resolved (allocates only for
     /// quoted parts that contain a backslash).
     pub fn unquoted(&self) -> Cow<'_, str> {
-        let Some(inner) = self.0.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
-            return Cow::Borrowed(&self.0);
+        let wire = self.0.as_str();
+        let Some(inner) = wire.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
+            return Cow::Borrowed(wire);
         };
         if !inner.contains('\\') {
             return Cow::Borrowed(inner);
@@ -319,13 +334,13 @@ impl<'a> LocalPart<'a> {
 
     /// A copy that owns its text.
     pub fn into_owned(self) -> LocalPart<'static> {
-        LocalPart(Cow::Owned(self.0.into_owned()))
+        LocalPart(self.0.into_owned())
     }
 }
 
 impl fmt::Display for LocalPart<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        self.0.fmt(f)
     }
 }
 
@@ -342,7 +357,7 @@ impl<'a> Mailbox<'a> {
     pub fn new(local_part: LocalPart<'a>, host: impl Into<Host<'a>>) -> Result<Self, DecodeError> {
         let host = host.into();
         // "<" local "@" host ">"
-        if local_part.as_str().len() + host.wire_len() + 3 > MAX_PATH_LEN {
+        if local_part.as_bytes().len() + host.wire_len() + 3 > MAX_PATH_LEN {
             return Err(DecodeError::PathTooLong);
         }
         Ok(Mailbox { local_part, host })
@@ -357,7 +372,7 @@ impl<'a> Mailbox<'a> {
     /// assert_eq!(mailbox.to_string(), "\"joe smith\"@[192.0.2.1]");
     /// ```
     pub fn parse(text: &'a str) -> Result<Self, DecodeError> {
-        let (mailbox, len) = grammar::parse_mailbox(text, true)?;
+        let (mailbox, len) = grammar::parse_mailbox(text.as_bytes(), true)?;
         if len != text.len() {
             return Err(DecodeError::InvalidPath);
         }
@@ -383,12 +398,12 @@ impl<'a> Mailbox<'a> {
 
     /// True when the mailbox needs no SMTPUTF8.
     pub fn is_ascii(&self) -> bool {
-        self.local_part.as_str().is_ascii() && self.host.is_ascii()
+        self.local_part.as_bytes().is_ascii() && self.host.is_ascii()
     }
 
     /// Length on the wire, without brackets.
     pub(crate) fn wire_len(&self) -> usize {
-        self.local_part.as_str().len() + 1 + self.host.wire_len()
+        self.local_part.as_bytes().len() + 1 + self.host.wire_len()
     }
 
     /// A copy that owns its text.
@@ -409,7 +424,7 @@ impl fmt::Display for Mailbox<'_> {
 /// A source route `@one,@two` (RFC 5321 §4.1.2 `A-d-l`): accepted, kept for information,
 /// and to be ignored (Appendix C). Clients should not build one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SourceRoute<'a>(Cow<'a, str>);
+pub struct SourceRoute<'a>(Text<'a>);
 
 impl<'a> SourceRoute<'a> {
     /// Validates `At-domain *( "," At-domain )`.
@@ -419,26 +434,29 @@ impl<'a> SourceRoute<'a> {
         if len != text.len() {
             return Err(DecodeError::InvalidPath);
         }
-        Ok(SourceRoute(text))
+        Ok(SourceRoute(Text::from_cow(text)))
     }
 
-    pub(crate) fn from_valid(text: &'a str) -> Self {
-        SourceRoute(Cow::Borrowed(text))
+    pub(crate) fn from_valid(octets: &'a [u8]) -> Self {
+        SourceRoute(Text::from_valid(octets))
     }
 
     /// The route as written, without the trailing colon.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// The domains of the route, in order.
     pub fn domains(&self) -> impl Iterator<Item = &str> + '_ {
-        self.0.split(',').map(|hop| hop.trim_start_matches('@'))
+        self.0
+            .as_str()
+            .split(',')
+            .map(|hop| hop.trim_start_matches('@'))
     }
 
     /// A copy that owns its text.
     pub fn into_owned(self) -> SourceRoute<'static> {
-        SourceRoute(Cow::Owned(self.0.into_owned()))
+        SourceRoute(self.0.into_owned())
     }
 }
 
@@ -463,7 +481,7 @@ impl<'a> Path<'a> {
         source_route: SourceRoute<'a>,
         mailbox: Mailbox<'a>,
     ) -> Result<Self, DecodeError> {
-        if source_route.as_str().len() + 1 + mailbox.wire_len() + 2 > MAX_PATH_LEN {
+        if source_route.0.as_bytes().len() + 1 + mailbox.wire_len() + 2 > MAX_PATH_LEN {
             return Err(DecodeError::PathTooLong);
         }
         Ok(Path {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::codec::parse::command as grammar;
 use crate::error::DecodeError;
-use crate::types::{ForwardPath, Host, MailParameters, RcptParameters, ReversePath};
+use crate::types::{ForwardPath, Host, MailParameters, RcptParameters, ReversePath, Text};
 
 /// The verb of a command, without its arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,7 +78,7 @@ impl fmt::Display for Verb {
 /// spaces (`VRFY John Smith`) and RFC 5321 §3.5 lets servers interpret the string
 /// freely, so the codec keeps it whole.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Argument<'a>(Cow<'a, str>);
+pub struct Argument<'a>(Text<'a>);
 
 impl<'a> Argument<'a> {
     /// Validates an argument.
@@ -87,21 +87,26 @@ impl<'a> Argument<'a> {
         if !grammar::is_argument(text.as_bytes(), true) {
             return Err(DecodeError::InvalidText);
         }
-        Ok(Argument(text))
+        Ok(Argument(Text::from_cow(text)))
     }
 
-    pub(crate) fn from_valid(text: &'a str) -> Self {
-        Argument(Cow::Borrowed(text))
+    pub(crate) fn from_valid(octets: &'a [u8]) -> Self {
+        Argument(Text::from_valid(octets))
     }
 
     /// The text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
+    }
+
+    /// The text, as octets.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
     }
 
     /// A copy that owns its text.
     pub fn into_owned(self) -> Argument<'static> {
-        Argument(Cow::Owned(self.0.into_owned()))
+        Argument(self.0.into_owned())
     }
 }
 
@@ -110,23 +115,23 @@ impl<'a> Argument<'a> {
 /// Lower case is accepted from the wire (clients typed by hand send `auth plain`) and
 /// compared ignoring case; [`Mechanism::as_str`] keeps what was sent.
 #[derive(Debug, Clone, Eq, Hash)]
-pub struct Mechanism<'a>(Cow<'a, str>);
+pub struct Mechanism<'a>(Text<'a>);
 
 impl<'a> Mechanism<'a> {
     /// `PLAIN` (RFC 4616).
-    pub const PLAIN: Mechanism<'static> = Mechanism(Cow::Borrowed("PLAIN"));
+    pub const PLAIN: Mechanism<'static> = Mechanism(Text::from_static("PLAIN"));
     /// `LOGIN` (draft-murchison-sasl-login).
-    pub const LOGIN: Mechanism<'static> = Mechanism(Cow::Borrowed("LOGIN"));
+    pub const LOGIN: Mechanism<'static> = Mechanism(Text::from_static("LOGIN"));
     /// `CRAM-MD5` (RFC 2195).
-    pub const CRAM_MD5: Mechanism<'static> = Mechanism(Cow::Borrowed("CRAM-MD5"));
+    pub const CRAM_MD5: Mechanism<'static> = Mechanism(Text::from_static("CRAM-MD5"));
     /// `SCRAM-SHA-256` (RFC 7677).
-    pub const SCRAM_SHA_256: Mechanism<'static> = Mechanism(Cow::Borrowed("SCRAM-SHA-256"));
+    pub const SCRAM_SHA_256: Mechanism<'static> = Mechanism(Text::from_static("SCRAM-SHA-256"));
     /// `XOAUTH2` (Google).
-    pub const XOAUTH2: Mechanism<'static> = Mechanism(Cow::Borrowed("XOAUTH2"));
+    pub const XOAUTH2: Mechanism<'static> = Mechanism(Text::from_static("XOAUTH2"));
     /// `OAUTHBEARER` (RFC 7628).
-    pub const OAUTHBEARER: Mechanism<'static> = Mechanism(Cow::Borrowed("OAUTHBEARER"));
+    pub const OAUTHBEARER: Mechanism<'static> = Mechanism(Text::from_static("OAUTHBEARER"));
     /// `EXTERNAL` (RFC 4422 Appendix A).
-    pub const EXTERNAL: Mechanism<'static> = Mechanism(Cow::Borrowed("EXTERNAL"));
+    pub const EXTERNAL: Mechanism<'static> = Mechanism(Text::from_static("EXTERNAL"));
 
     /// Validates a mechanism name (either case).
     pub fn new(name: impl Into<Cow<'a, str>>) -> Result<Self, DecodeError> {
@@ -134,33 +139,33 @@ impl<'a> Mechanism<'a> {
         if !grammar::is_mechanism(name.as_bytes()) {
             return Err(DecodeError::InvalidMechanism);
         }
-        Ok(Mechanism(name))
+        Ok(Mechanism(Text::from_cow(name)))
     }
 
-    pub(crate) fn from_valid(name: &'a str) -> Self {
-        Mechanism(Cow::Borrowed(name))
+    pub(crate) fn from_valid(name: &'a [u8]) -> Self {
+        Mechanism(Text::from_valid(name))
     }
 
     /// The name as written.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// A copy that owns its text.
     pub fn into_owned(self) -> Mechanism<'static> {
-        Mechanism(Cow::Owned(self.0.into_owned()))
+        Mechanism(self.0.into_owned())
     }
 }
 
 impl PartialEq for Mechanism<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.0.eq_ignore_ascii_case(&other.0)
+        self.0.as_bytes().eq_ignore_ascii_case(other.0.as_bytes())
     }
 }
 
 impl fmt::Display for Mechanism<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        self.0.fmt(f)
     }
 }
 
@@ -169,11 +174,11 @@ impl fmt::Display for Mechanism<'_> {
 /// It carries credentials, so `Debug` shows only its length. [`SaslData::decode`] gives
 /// the octets.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct SaslData<'a>(Cow<'a, str>);
+pub struct SaslData<'a>(Text<'a>);
 
 impl<'a> SaslData<'a> {
     /// The empty response (`=` as an AUTH initial response, an empty line otherwise).
-    pub const EMPTY: SaslData<'static> = SaslData(Cow::Borrowed(""));
+    pub const EMPTY: SaslData<'static> = SaslData(Text::from_static(""));
 
     /// Validates base64 text (padding required, RFC 4954 §8 `base64`).
     pub fn new(base64: impl Into<Cow<'a, str>>) -> Result<Self, DecodeError> {
@@ -181,7 +186,7 @@ impl<'a> SaslData<'a> {
         if !grammar::is_base64(base64.as_bytes()) {
             return Err(DecodeError::InvalidBase64);
         }
-        Ok(SaslData(base64))
+        Ok(SaslData(Text::from_cow(base64)))
     }
 
     /// Encodes octets as base64.
@@ -193,37 +198,41 @@ impl<'a> SaslData<'a> {
     /// assert_eq!(data.decode().unwrap().expose(), b"\0user\0pass");
     /// ```
     pub fn encode(raw: &[u8]) -> SaslData<'static> {
-        SaslData(Cow::Owned(grammar::base64_encode(raw)))
+        SaslData(Text::from_cow(Cow::Owned(grammar::base64_encode(raw))))
     }
 
-    pub(crate) fn from_valid(base64: &'a str) -> Self {
-        SaslData(Cow::Borrowed(base64))
+    pub(crate) fn from_valid(base64: &'a [u8]) -> Self {
+        SaslData(Text::from_valid(base64))
     }
 
     /// The base64 text.
     pub fn as_base64(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// True for the empty response.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.as_bytes().is_empty()
     }
 
     /// The decoded octets, kept secret.
     pub fn decode(&self) -> Result<mailwire_core::Secret<Vec<u8>>, DecodeError> {
-        grammar::base64_decode(&self.0).map(mailwire_core::Secret::new)
+        grammar::base64_decode(self.0.as_bytes()).map(mailwire_core::Secret::new)
     }
 
     /// A copy that owns its text.
     pub fn into_owned(self) -> SaslData<'static> {
-        SaslData(Cow::Owned(self.0.into_owned()))
+        SaslData(self.0.into_owned())
     }
 }
 
 impl fmt::Debug for SaslData<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SaslData(<{} base64 chars redacted>)", self.0.len())
+        write!(
+            f,
+            "SaslData(<{} base64 chars redacted>)",
+            self.0.as_bytes().len()
+        )
     }
 }
 

@@ -9,6 +9,9 @@ mod capability;
 mod command;
 mod params;
 mod reply;
+mod text;
+
+pub(crate) use text::Text;
 
 pub use address::{
     AddressLiteral, Domain, ForwardPath, GeneralLiteral, Host, LocalPart, Mailbox, Path,

@@ -13,7 +13,7 @@ use std::fmt;
 
 use crate::codec::parse::params as grammar;
 use crate::error::DecodeError;
-use crate::types::Mailbox;
+use crate::types::{Mailbox, Text};
 
 /// `BODY=` (RFC 6152 §2, RFC 3030 §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,7 +127,7 @@ impl fmt::Display for Notify {
 ///
 /// Never empty: every parameter that carries xtext (ENVID, ORCPT, AUTH) needs a value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct XText<'a>(Cow<'a, str>);
+pub struct XText<'a>(Text<'a>);
 
 impl<'a> XText<'a> {
     /// Validates text already in xtext form (non-empty).
@@ -143,7 +143,7 @@ impl<'a> XText<'a> {
         if !grammar::is_xtext(encoded.as_bytes()) {
             return Err(DecodeError::InvalidXtext);
         }
-        Ok(XText(encoded))
+        Ok(XText(Text::from_cow(encoded)))
     }
 
     /// Encodes octets as xtext; fails on empty input.
@@ -157,40 +157,45 @@ impl<'a> XText<'a> {
         if raw.is_empty() {
             return Err(DecodeError::InvalidXtext);
         }
-        Ok(XText(Cow::Owned(grammar::xtext_encode(raw))))
+        Ok(XText(Text::from_cow(Cow::Owned(grammar::xtext_encode(raw)))))
     }
 
     /// Encodes a mailbox (never empty: it holds an `@`).
     fn encode_mailbox(mailbox: &Mailbox<'_>) -> XText<'static> {
-        XText(Cow::Owned(grammar::xtext_encode(
+        XText(Text::from_cow(Cow::Owned(grammar::xtext_encode(
             mailbox.to_string().as_bytes(),
-        )))
+        ))))
     }
 
-    pub(crate) fn from_valid(encoded: &'a str) -> Self {
-        XText(Cow::Borrowed(encoded))
+    pub(crate) fn from_valid(encoded: &'a [u8]) -> Self {
+        XText(Text::from_valid(encoded))
     }
 
     /// The encoded form.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
+    }
+
+    /// The encoded form, as octets.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
     }
 
     /// The decoded octets (borrowed when there is no `+HH`).
     pub fn decode(&self) -> Cow<'_, [u8]> {
-        grammar::xtext_decode(&self.0)
+        grammar::xtext_decode(self.0.as_bytes())
     }
 
     /// A copy that owns its text.
     pub fn into_owned(self) -> XText<'static> {
-        XText(Cow::Owned(self.0.into_owned()))
+        XText(self.0.into_owned())
     }
 }
 
 /// `ORCPT=addr-type;xtext` (RFC 3461 §4.2): the original recipient.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OriginalRecipient<'a> {
-    address_type: Cow<'a, str>,
+    address_type: Text<'a>,
     address: XText<'a>,
 }
 
@@ -205,7 +210,7 @@ impl<'a> OriginalRecipient<'a> {
             return Err(DecodeError::InvalidParameter { keyword: "ORCPT" });
         }
         Ok(OriginalRecipient {
-            address_type,
+            address_type: Text::from_cow(address_type),
             address,
         })
     }
@@ -213,21 +218,21 @@ impl<'a> OriginalRecipient<'a> {
     /// `rfc822;` plus the xtext of a mailbox, the usual form.
     pub fn rfc822(mailbox: &Mailbox<'_>) -> OriginalRecipient<'static> {
         OriginalRecipient {
-            address_type: Cow::Borrowed("rfc822"),
+            address_type: Text::from_static("rfc822"),
             address: XText::encode_mailbox(mailbox),
         }
     }
 
-    pub(crate) fn from_valid(address_type: &'a str, address: &'a str) -> Self {
+    pub(crate) fn from_valid(address_type: &'a [u8], address: &'a [u8]) -> Self {
         OriginalRecipient {
-            address_type: Cow::Borrowed(address_type),
+            address_type: Text::from_valid(address_type),
             address: XText::from_valid(address),
         }
     }
 
     /// The address type (`rfc822`, `utf-8`, ...).
     pub fn address_type(&self) -> &str {
-        &self.address_type
+        self.address_type.as_str()
     }
 
     /// The address, xtext-encoded.
@@ -238,7 +243,7 @@ impl<'a> OriginalRecipient<'a> {
     /// A copy that owns its text.
     pub fn into_owned(self) -> OriginalRecipient<'static> {
         OriginalRecipient {
-            address_type: Cow::Owned(self.address_type.into_owned()),
+            address_type: self.address_type.into_owned(),
             address: self.address.into_owned(),
         }
     }
@@ -300,21 +305,21 @@ pub struct EsmtpParameter<'a> {
 /// known keywords when iterated, so decoding stays allocation-free.
 #[derive(Clone, Default)]
 pub struct OtherParameters<'a> {
-    raw: Cow<'a, str>,
+    raw: Text<'a>,
 }
 
 impl<'a> OtherParameters<'a> {
     /// No parameters.
     pub fn new() -> Self {
         OtherParameters {
-            raw: Cow::Borrowed(""),
+            raw: Text::from_static(""),
         }
     }
 
     /// A view on an already validated parameter section.
-    pub(crate) fn from_valid(raw: &'a str) -> Self {
+    pub(crate) fn from_valid(raw: &'a [u8]) -> Self {
         OtherParameters {
-            raw: Cow::Borrowed(raw),
+            raw: Text::from_valid(raw),
         }
     }
 
@@ -341,13 +346,13 @@ impl<'a> OtherParameters<'a> {
                 return Err(DecodeError::MalformedParameter);
             }
         }
-        let raw = self.raw.to_mut();
-        if !raw.is_empty() {
-            raw.push(' ');
+        let raw = &mut self.raw;
+        if !raw.as_bytes().is_empty() {
+            raw.push_str(" ");
         }
         raw.push_str(keyword);
         if let Some(value) = value {
-            raw.push('=');
+            raw.push_str("=");
             raw.push_str(value);
         }
         Ok(())
@@ -355,7 +360,8 @@ impl<'a> OtherParameters<'a> {
 
     /// The parameters, in order.
     pub fn iter(&self) -> impl Iterator<Item = EsmtpParameter<'_>> + '_ {
-        grammar::split_params(&self.raw).filter(|p| grammar::known_keyword(p.keyword).is_none())
+        grammar::split_params(self.raw.as_str())
+            .filter(|p| grammar::known_keyword(p.keyword).is_none())
     }
 
     /// The first parameter with this keyword (ASCII case ignored).
@@ -383,7 +389,7 @@ impl<'a> OtherParameters<'a> {
             }
         }
         OtherParameters {
-            raw: Cow::Owned(raw),
+            raw: Text::from_cow(Cow::Owned(raw)),
         }
     }
 }

@@ -4,7 +4,7 @@ use base64::Engine as _;
 
 use super::address::{parse_host, parse_path};
 use super::params::{encode_mail_params, encode_rcpt_params, parse_mail_params, parse_rcpt_params};
-use super::{find_byte, is_base64_char, is_text, parse_u64, to_text};
+use super::{find_byte, is_base64_char, is_text, parse_u64};
 use crate::codec::DecodeOptions;
 use crate::error::DecodeError;
 use crate::types::{
@@ -50,7 +50,7 @@ pub(crate) fn base64_encode(raw: &[u8]) -> String {
 }
 
 /// Decodes validated base64.
-pub(crate) fn base64_decode(text: &str) -> Result<Vec<u8>, DecodeError> {
+pub(crate) fn base64_decode(text: &[u8]) -> Result<Vec<u8>, DecodeError> {
     base64::engine::general_purpose::STANDARD
         .decode(text)
         .map_err(|_| DecodeError::InvalidBase64)
@@ -128,21 +128,6 @@ fn strip_prefix_ci<'a>(bytes: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
     }
 }
 
-/// The argument text as `&str`: the one UTF-8 check of a command, done only on the part
-/// after the verb (and after `FROM:`/`TO:`) and only for commands whose values are kept
-/// as text. Without SMTPUTF8 the grammar's octet classes are ASCII, so non-ASCII that
-/// passes this check fails later; [`explain_error`] then says why.
-#[inline(always)]
-fn argument_text(bytes: &[u8], utf8: bool) -> Result<&str, DecodeError> {
-    std::str::from_utf8(bytes).map_err(|_| {
-        if utf8 {
-            DecodeError::InvalidUtf8
-        } else {
-            DecodeError::NonAscii
-        }
-    })
-}
-
 /// Decodes one command line, its line end already removed.
 #[inline]
 pub(crate) fn decode_line<'a>(
@@ -172,6 +157,11 @@ fn explain_error(line: &[u8], utf8: bool, error: DecodeError) -> DecodeError {
 #[inline(always)]
 fn decode_bytes<'a>(mut line: &'a [u8], opts: &DecodeOptions) -> Result<Command<'a>, DecodeError> {
     let utf8 = opts.smtputf8;
+    // Values keep their octets (see `types::Text`). Without SMTPUTF8 the grammar only
+    // admits ASCII; with it, a line that is not all ASCII is checked as UTF-8 once here.
+    if utf8 && !line.is_ascii() && std::str::from_utf8(line).is_err() {
+        return Err(DecodeError::InvalidUtf8);
+    }
     if opts.quirk_trailing_whitespace {
         while let Some((b' ' | b'\t', rest)) = line.split_last() {
             line = rest;
@@ -194,10 +184,10 @@ fn decode_bytes<'a>(mut line: &'a [u8], opts: &DecodeOptions) -> Result<Command<
     };
     match verb {
         Verb::Ehlo | Verb::Helo | Verb::Lhlo => {
-            let arg = argument_text(argument.ok_or(syntax)?, utf8)?;
+            let arg = argument.ok_or(syntax)?;
             let (host, len) = parse_host(arg, utf8)?;
             if len != arg.len() {
-                return Err(if arg.starts_with('[') {
+                return Err(if arg.first() == Some(&b'[') {
                     DecodeError::InvalidAddressLiteral
                 } else {
                     DecodeError::InvalidDomain
@@ -217,16 +207,16 @@ fn decode_bytes<'a>(mut line: &'a [u8], opts: &DecodeOptions) -> Result<Command<
                     rest = after;
                 }
             }
-            let rest = argument_text(rest, utf8)?;
-            let (from, len) = if rest.starts_with("<>") {
+            let (from, len) = if rest.starts_with(b"<>") {
                 (ReversePath::Null, 2)
             } else {
                 let (path, len) = parse_path(rest, utf8)?;
                 (ReversePath::Path(path), len)
             };
             let params = match rest.get(len..) {
-                Some("") | None => MailParameters::default(),
-                Some(tail) => parse_mail_params(tail.strip_prefix(' ').ok_or(syntax)?, utf8)?,
+                Some([]) | None => MailParameters::default(),
+                Some([b' ', tail @ ..]) => parse_mail_params(tail, utf8)?,
+                Some(_) => return Err(syntax),
             };
             Ok(Command::Mail { from, params })
         }
@@ -238,21 +228,17 @@ fn decode_bytes<'a>(mut line: &'a [u8], opts: &DecodeOptions) -> Result<Command<
                     rest = after;
                 }
             }
-            let (to, rest, len) = match strip_prefix_ci(rest, b"<Postmaster>") {
-                Some(_) => (
-                    ForwardPath::Postmaster,
-                    argument_text(rest, utf8)?,
-                    "<Postmaster>".len(),
-                ),
+            let (to, len) = match strip_prefix_ci(rest, b"<Postmaster>") {
+                Some(_) => (ForwardPath::Postmaster, b"<Postmaster>".len()),
                 None => {
-                    let rest = argument_text(rest, utf8)?;
                     let (path, len) = parse_path(rest, utf8)?;
-                    (ForwardPath::Path(path), rest, len)
+                    (ForwardPath::Path(path), len)
                 }
             };
             let params = match rest.get(len..) {
-                Some("") | None => RcptParameters::default(),
-                Some(tail) => parse_rcpt_params(tail.strip_prefix(' ').ok_or(syntax)?, utf8)?,
+                Some([]) | None => RcptParameters::default(),
+                Some([b' ', tail @ ..]) => parse_rcpt_params(tail, utf8)?,
+                Some(_) => return Err(syntax),
             };
             Ok(Command::Rcpt { to, params })
         }
@@ -261,13 +247,19 @@ fn decode_bytes<'a>(mut line: &'a [u8], opts: &DecodeOptions) -> Result<Command<
         Verb::Quit => no_argument(Command::Quit),
         Verb::StartTls => no_argument(Command::StartTls),
         Verb::Vrfy | Verb::Expn => {
-            let arg = argument_text(argument.ok_or(syntax)?, utf8)?;
+            let arg = argument.ok_or(syntax)?;
             // RFC 6531 §3.7.4: an optional SMTPUTF8 parameter after the string
-            let (target, smtputf8) = match arg.rsplit_once(' ') {
-                Some((target, flag)) if flag.eq_ignore_ascii_case("SMTPUTF8") => (target, true),
+            let (target, smtputf8) = match arg.iter().rposition(|&b| b == b' ') {
+                Some(space)
+                    if arg
+                        .get(space + 1..)
+                        .is_some_and(|flag| flag.eq_ignore_ascii_case(b"SMTPUTF8")) =>
+                {
+                    (arg.get(..space).unwrap_or_default(), true)
+                }
                 _ => (arg, false),
             };
-            if !is_argument(target.as_bytes(), utf8) {
+            if !is_argument(target, utf8) {
                 return Err(syntax);
             }
             let target = Argument::from_valid(target);
@@ -279,9 +271,7 @@ fn decode_bytes<'a>(mut line: &'a [u8], opts: &DecodeOptions) -> Result<Command<
         }
         Verb::Help | Verb::Noop => {
             let arg = match argument {
-                Some(arg) if is_argument(arg, utf8) => {
-                    Some(Argument::from_valid(argument_text(arg, utf8)?))
-                }
+                Some(arg) if is_argument(arg, utf8) => Some(Argument::from_valid(arg)),
                 Some(_) => return Err(syntax),
                 None => None,
             };
@@ -297,14 +287,11 @@ fn decode_bytes<'a>(mut line: &'a [u8], opts: &DecodeOptions) -> Result<Command<
             if !is_mechanism(mechanism) {
                 return Err(DecodeError::InvalidMechanism);
             }
-            // both are ASCII once checked; the UTF-8 check only turns them into text
-            let mechanism = Mechanism::from_valid(argument_text(mechanism, false)?);
+            let mechanism = Mechanism::from_valid(mechanism);
             let initial_response = match response {
                 None => None,
                 Some(b"=") => Some(SaslData::EMPTY),
-                Some(r) if !r.is_empty() && is_base64(r) => {
-                    Some(SaslData::from_valid(argument_text(r, false)?))
-                }
+                Some(r) if !r.is_empty() && is_base64(r) => Some(SaslData::from_valid(r)),
                 Some(_) => return Err(DecodeError::InvalidBase64),
             };
             Ok(Command::Auth {
@@ -337,19 +324,19 @@ fn decode_bytes<'a>(mut line: &'a [u8], opts: &DecodeOptions) -> Result<Command<
 
 /// Decodes one line of an AUTH exchange, line end removed.
 pub(crate) fn decode_sasl_line(line: &[u8]) -> Result<SaslResponse<'_>, DecodeError> {
-    let text = to_text(line, false).map_err(|_| DecodeError::InvalidBase64)?;
-    if text == "*" {
+    if line == b"*" {
         return Ok(SaslResponse::Cancel);
     }
-    if !is_base64(text.as_bytes()) {
+    // the base64 alphabet is ASCII: nothing else gets through
+    if !is_base64(line) {
         return Err(DecodeError::InvalidBase64);
     }
-    Ok(SaslResponse::Data(SaslData::from_valid(text)))
+    Ok(SaslResponse::Data(SaslData::from_valid(line)))
 }
 
 fn push_host(out: &mut Vec<u8>, host: &Host<'_>) {
     match host {
-        Host::Domain(d) => out.extend_from_slice(d.as_str().as_bytes()),
+        Host::Domain(d) => out.extend_from_slice(d.as_bytes()),
         Host::Literal(l) => out.extend_from_slice(l.to_string().as_bytes()),
     }
 }
@@ -361,7 +348,7 @@ fn push_path(out: &mut Vec<u8>, path: &crate::types::Path<'_>) {
         out.push(b':');
     }
     let mailbox = path.mailbox();
-    out.extend_from_slice(mailbox.local_part().as_str().as_bytes());
+    out.extend_from_slice(mailbox.local_part().as_bytes());
     out.push(b'@');
     push_host(out, mailbox.host());
     out.push(b'>');
@@ -393,7 +380,7 @@ pub(crate) fn encode(command: &Command<'_>, out: &mut Vec<u8>) {
         }
         Command::Vrfy { target, smtputf8 } | Command::Expn { target, smtputf8 } => {
             out.push(b' ');
-            out.extend_from_slice(target.as_str().as_bytes());
+            out.extend_from_slice(target.as_bytes());
             if *smtputf8 {
                 out.extend_from_slice(b" SMTPUTF8");
             }
@@ -401,7 +388,7 @@ pub(crate) fn encode(command: &Command<'_>, out: &mut Vec<u8>) {
         Command::Help { topic: arg } | Command::Noop { argument: arg } => {
             if let Some(arg) = arg {
                 out.push(b' ');
-                out.extend_from_slice(arg.as_str().as_bytes());
+                out.extend_from_slice(arg.as_bytes());
             }
         }
         Command::Auth {

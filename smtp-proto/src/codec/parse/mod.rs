@@ -30,11 +30,13 @@ const TEXT: u8 = 1 << 7;
 #[derive(Clone, Copy)]
 enum Set {
     Ldh,
-    LdhUtf8,
+    LetDig,
+    LetDigUtf8,
     Atext,
     AtextUtf8,
     EsmtpValue,
     EsmtpValueUtf8,
+    Xchar,
 }
 
 /// Builds a membership table at compile time.
@@ -49,11 +51,13 @@ const fn table(set: Set) -> [bool; 256] {
         {
             table[i] = match set {
                 Set::Ldh => ldh,
-                Set::LdhUtf8 => ldh || b >= 0x80,
+                Set::LetDig => b.is_ascii_alphanumeric(),
+                Set::LetDigUtf8 => b.is_ascii_alphanumeric() || b >= 0x80,
                 Set::Atext => is_atext_ascii(b),
                 Set::AtextUtf8 => is_atext_ascii(b) || b >= 0x80,
                 Set::EsmtpValue => is_esmtp_value_ascii(b),
                 Set::EsmtpValueUtf8 => is_esmtp_value_ascii(b) || b >= 0x80,
+                Set::Xchar => b >= 33 && b <= 126 && b != b'+' && b != b'=',
             };
         }
         i += 1;
@@ -62,9 +66,11 @@ const fn table(set: Set) -> [bool; 256] {
 }
 
 /// Letters, digits and hyphen (domain labels, keywords).
-static LDH: [bool; 256] = table(Set::Ldh);
-/// Label octets under SMTPUTF8: LDH and every non-ASCII octet (U-labels).
-static LDH_UTF8: [bool; 256] = table(Set::LdhUtf8);
+pub(crate) static LDH: [bool; 256] = table(Set::Ldh);
+/// Letters and digits.
+static LET_DIG_ASCII: [bool; 256] = table(Set::LetDig);
+/// Letters, digits and every non-ASCII octet (U-labels).
+static LET_DIG_UTF8: [bool; 256] = table(Set::LetDigUtf8);
 /// `atext` (RFC 5322 §3.2.3).
 pub(crate) static ATEXT_ASCII: [bool; 256] = table(Set::Atext);
 /// `atext` under SMTPUTF8 (RFC 6531 §3.3).
@@ -74,6 +80,8 @@ pub(crate) static ATEXT_UTF8: [bool; 256] = table(Set::AtextUtf8);
 pub(crate) static ESMTP_VALUE_ASCII: [bool; 256] = table(Set::EsmtpValue);
 /// `esmtp-value` octets under SMTPUTF8 (RFC 6531 §3.3).
 pub(crate) static ESMTP_VALUE_UTF8: [bool; 256] = table(Set::EsmtpValueUtf8);
+/// `xchar` of RFC 3461 §4, as one lookup per octet.
+pub(crate) static XCHAR_TABLE: [bool; 256] = table(Set::Xchar);
 
 /// `esmtp-value = 1*(%d33-60 / %d62-126)`.
 const fn is_esmtp_value_ascii(b: u8) -> bool {
@@ -111,19 +119,51 @@ pub(crate) fn member(table: &[bool; 256], b: u8) -> bool {
     table.get(usize::from(b)).copied().unwrap_or(false)
 }
 
-/// ALPHA / DIGIT / "-".
-#[inline]
-pub(crate) fn is_ldh(b: u8) -> bool {
-    member(&LDH, b)
+/// End of the run of `table` octets that starts at `from` in `s` (`s.len()` at most).
+///
+/// Four octets per step, each a table lookup and a branch: the loop bookkeeping of a
+/// byte-at-a-time scan costs as much as the lookups on the short runs of SMTP (labels,
+/// atoms, keywords and values of a few to a few dozen octets).
+#[inline(always)]
+pub(crate) fn run_end(table: &[bool; 256], s: &[u8], from: usize) -> usize {
+    let rest = s.get(from..).unwrap_or_default();
+    let mut chunks = rest.chunks_exact(4);
+    let mut at = from;
+    for chunk in &mut chunks {
+        let &[a, b, c, d] = chunk else {
+            break;
+        };
+        if !member(table, a) {
+            return at;
+        }
+        if !member(table, b) {
+            return at + 1;
+        }
+        if !member(table, c) {
+            return at + 2;
+        }
+        if !member(table, d) {
+            return at + 3;
+        }
+        at += 4;
+    }
+    for &b in chunks.remainder() {
+        if !member(table, b) {
+            return at;
+        }
+        at += 1;
+    }
+    at
 }
 
-/// The label octets table for the mode.
+
+/// The label octets but the hyphen, for the mode.
 #[inline(always)]
-pub(crate) fn ldh_table(utf8: bool) -> &'static [bool; 256] {
+pub(crate) fn let_dig_table(utf8: bool) -> &'static [bool; 256] {
     if utf8 {
-        &LDH_UTF8
+        &LET_DIG_UTF8
     } else {
-        &LDH
+        &LET_DIG_ASCII
     }
 }
 
@@ -199,8 +239,9 @@ fn has(b: u8, class: u8) -> bool {
     CLASSES.get(usize::from(b)).copied().unwrap_or(0) & class != 0
 }
 
-#[inline]
-pub(crate) fn is_atext(b: u8, utf8: bool) -> bool {
+/// `atext` (the tables above serve the scanners; this serves the table tests).
+#[cfg(test)]
+fn is_atext(b: u8, utf8: bool) -> bool {
     has(b, ATEXT) || (utf8 && b >= 0x80)
 }
 
@@ -273,22 +314,6 @@ pub(crate) fn parse_u64(digits: &[u8], max_digits: usize) -> Result<u64, DecodeE
     Ok(value)
 }
 
-/// Turns bytes into `&str`, enforcing the SMTPUTF8 rule: without it every octet must be
-/// ASCII.
-pub(crate) fn to_text(bytes: &[u8], utf8: bool) -> Result<&str, DecodeError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        if utf8 {
-            DecodeError::InvalidUtf8
-        } else {
-            DecodeError::NonAscii
-        }
-    })?;
-    if !utf8 && !bytes.is_ascii() {
-        return Err(DecodeError::NonAscii);
-    }
-    Ok(text)
-}
-
 /// Finds `needle` in `haystack` (short slices: a plain loop beats a SIMD setup).
 #[inline]
 pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
@@ -298,29 +323,50 @@ pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
 /// How much of a line [`find_lf_words`] scans before memchr takes over.
 const LINE_HEAD: usize = 128;
 
-/// Position of the first LF in `s`, eight octets per step: an octet equal to LF becomes
-/// zero after the XOR, and the lowest set bit of the zero-octet test marks the first one
-/// (a borrow only ever flags octets above a true zero). Lines longer than
-/// [`LINE_HEAD`] are left to memchr.
+/// The octets of `word` (little-endian) that equal LF, as the high bit of each: an octet
+/// equal to LF becomes zero after the XOR, and the lowest set bit of the zero-octet test
+/// marks the first one (a borrow only ever flags octets above a true zero).
 #[inline(always)]
-fn find_lf_words(s: &[u8]) -> Option<usize> {
+fn lf_mask(word: u64) -> u64 {
     const ONES: u64 = u64::from_le_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
     const LFS: u64 = u64::from_le_bytes([b'\n'; 8]);
+    let x = word ^ LFS;
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// Position of the first LF in `s`, sixteen octets per step (two words tested with one
+/// branch). Lines longer than [`LINE_HEAD`] are left to memchr.
+#[inline(always)]
+fn find_lf_words(s: &[u8]) -> Option<usize> {
     let mut rest = s;
     let mut offset = 0;
-    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
-        let x = u64::from_le_bytes(*word) ^ LFS;
-        let zeros = x.wrapping_sub(ONES) & !x & HIGHS;
-        if zeros != 0 {
-            // at most 7: fits any usize
-            return Some(offset + (zeros.trailing_zeros() / 8) as usize);
+    while let Some((pair, tail)) = rest.split_first_chunk::<16>() {
+        let (low, high) = pair.split_at(8);
+        let low = lf_mask(u64::from_le_bytes(low.try_into().unwrap_or_default()));
+        let high = lf_mask(u64::from_le_bytes(high.try_into().unwrap_or_default()));
+        if low | high != 0 {
+            // at most 15: fits any usize
+            let bit = if low != 0 {
+                low.trailing_zeros()
+            } else {
+                64 + high.trailing_zeros()
+            };
+            return Some(offset + (bit / 8) as usize);
         }
-        offset += 8;
+        offset += 16;
         rest = tail;
         if offset >= LINE_HEAD {
             return memchr::memchr(b'\n', rest).map(|lf| lf + offset);
         }
+    }
+    if let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        let mask = lf_mask(u64::from_le_bytes(*word));
+        if mask != 0 {
+            return Some(offset + (mask.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+        rest = tail;
     }
     find_byte(b'\n', rest).map(|i| i + offset)
 }
@@ -382,6 +428,24 @@ mod tests {
     }
 
     #[test]
+    fn runs_end_at_the_first_octet_outside_the_set() {
+        for len in 0..20 {
+            for stop in 0..=len {
+                let mut s = vec![b'a'; len];
+                if let Some(b) = s.get_mut(stop) {
+                    *b = b'.';
+                }
+                for from in 0..=stop {
+                    assert_eq!(run_end(&LDH, &s, from), stop, "len {len} stop {stop}");
+                }
+            }
+        }
+        assert_eq!(run_end(&LDH, b"ab", 2), 2);
+        assert_eq!(run_end(&LDH, "é".as_bytes(), 0), 0);
+        assert_eq!(run_end(&LET_DIG_UTF8, "éa-".as_bytes(), 0), 3);
+    }
+
+    #[test]
     fn numbers_check_overflow() {
         assert_eq!(parse_u64(b"18446744073709551615", 20), Ok(u64::MAX));
         assert_eq!(
@@ -401,6 +465,7 @@ mod tests {
                 is_esmtp_value_octet(b, false)
             );
             assert_eq!(member(&ESMTP_VALUE_UTF8, b), is_esmtp_value_octet(b, true));
+            assert_eq!(member(&XCHAR_TABLE, b), is_xchar(b));
         }
     }
 

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::{is_atext, is_esmtp_value_octet, is_let_dig, is_xchar, parse_u64};
+use super::{is_esmtp_value_octet, is_let_dig, is_xchar, parse_u64};
 use crate::error::DecodeError;
 use crate::types::{
     AuthIdentity, Body, EsmtpParameter, MailParameters, Notify, OriginalRecipient, OtherParameters,
@@ -19,11 +19,7 @@ pub(crate) fn is_xtext(s: &[u8]) -> bool {
     let mut i = 0;
     loop {
         // a run of xchar, then a hexchar or the end
-        let rest = s.get(i..).unwrap_or_default();
-        i += rest
-            .iter()
-            .position(|&b| !is_xchar(b))
-            .unwrap_or(rest.len());
+        i = super::run_end(&super::XCHAR_TABLE, s, i);
         match s.get(i) {
             None => return true,
             Some(b'+') => {
@@ -66,8 +62,7 @@ fn hex_value(b: u8) -> u8 {
 }
 
 /// Iterates the octets an xtext stands for (the input is validated xtext).
-pub(crate) fn xtext_octets(s: &str) -> impl Iterator<Item = u8> + '_ {
-    let bytes = s.as_bytes();
+pub(crate) fn xtext_octets(bytes: &[u8]) -> impl Iterator<Item = u8> + '_ {
     let mut i = 0;
     std::iter::from_fn(move || {
         let b = *bytes.get(i)?;
@@ -84,16 +79,16 @@ pub(crate) fn xtext_octets(s: &str) -> impl Iterator<Item = u8> + '_ {
 }
 
 /// Decodes validated xtext.
-pub(crate) fn xtext_decode(s: &str) -> Cow<'_, [u8]> {
-    if !s.contains('+') {
-        return Cow::Borrowed(s.as_bytes());
+pub(crate) fn xtext_decode(s: &[u8]) -> Cow<'_, [u8]> {
+    if !s.contains(&b'+') {
+        return Cow::Borrowed(s);
     }
     Cow::Owned(xtext_octets(s).collect())
 }
 
 /// RFC 5322 `atom = 1*atext` (ASCII only).
 pub(crate) fn is_atom(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().all(|&b| is_atext(b, false))
+    !s.is_empty() && super::run_end(&super::ATEXT_ASCII, s, 0) == s.len()
 }
 
 /// `esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")`.
@@ -139,12 +134,19 @@ impl Known {
     /// and compared once per candidate of its length.
     #[inline]
     fn of(keyword: &[u8]) -> Option<Known> {
-        if keyword.len() == 10 {
-            return keyword
-                .eq_ignore_ascii_case(b"REQUIRETLS")
+        Known::at(keyword, 0, keyword.len())
+    }
+
+    /// [`Known::of`] the `len` octets at `at` in `buf`.
+    #[inline(always)]
+    fn at(buf: &[u8], at: usize, len: usize) -> Option<Known> {
+        if len == 10 {
+            return buf
+                .get(at..at + len)
+                .is_some_and(|k| k.eq_ignore_ascii_case(b"REQUIRETLS"))
                 .then_some(Known::RequireTls);
         }
-        let folded = fold_word(keyword)?;
+        let folded = fold_word_at(buf, at, len)?;
         Some(match folded {
             w if w == word(b"ret") => Known::Ret,
             w if w == word(b"size") => Known::Size,
@@ -183,13 +185,44 @@ const fn word(s: &[u8]) -> u64 {
 /// LDH-checked, values are esmtp-value octets, %d33-126).
 #[inline(always)]
 fn fold_word(s: &[u8]) -> Option<u64> {
-    if s.len() > 8 {
+    let len = s.len();
+    if len > 8 {
         return None;
     }
-    let mut bytes = [0u8; 8];
-    bytes.get_mut(..s.len())?.copy_from_slice(s);
-    let padding = u64::MAX.checked_shr(8 * (8 - s.len() as u32)).unwrap_or(0);
-    Some(u64::from_le_bytes(bytes) | (0x2020_2020_2020_2020 & padding))
+    // ones over the `len` low octets (the first ones in memory)
+    let mask = u64::MAX.checked_shr(8 * (8 - len as u32)).unwrap_or(0);
+    let word = match s.first_chunk::<8>() {
+        Some(octets) => u64::from_le_bytes(*octets),
+        None => {
+            // shorter than a word: assemble it octet by octet (no copy call)
+            let mut word = 0;
+            for (i, &b) in s.iter().enumerate() {
+                word |= u64::from(b) << (8 * i);
+            }
+            word
+        }
+    };
+    Some((word | 0x2020_2020_2020_2020) & mask)
+}
+
+/// [`fold_word`] of the `len` octets at `at` in `buf`, read with one 8-octet load when
+/// `buf` has eight octets from `at` (or up to `at + len`) instead of octet by octet.
+#[inline(always)]
+fn fold_word_at(buf: &[u8], at: usize, len: usize) -> Option<u64> {
+    if len > 8 {
+        return None;
+    }
+    let mask = u64::MAX.checked_shr(8 * (8 - len as u32)).unwrap_or(0);
+    if let Some(octets) = buf.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        return Some((u64::from_le_bytes(*octets) | 0x2020_2020_2020_2020) & mask);
+    }
+    let end = at.checked_add(len)?;
+    if let Some(octets) = buf.get(..end).and_then(<[u8]>::last_chunk::<8>) {
+        // the word ends with our octets: shift them down
+        let word = u64::from_le_bytes(*octets).checked_shr(8 * (8 - len as u32));
+        return Some((word.unwrap_or(0) | 0x2020_2020_2020_2020) & mask);
+    }
+    fold_word(buf.get(at..end)?)
 }
 
 /// The canonical spelling of a keyword that has a typed field, if `keyword` is one.
@@ -219,7 +252,7 @@ pub(crate) fn auth_identity_from_xtext(value: XText<'_>) -> Result<AuthIdentity<
     // a mailbox is at most 254 octets (path limit minus brackets); decode into the stack
     let mut buf = [0u8; crate::types::MAX_PATH_LEN];
     let mut len = 0;
-    for b in xtext_octets(value.as_str()) {
+    for b in xtext_octets(value.as_bytes()) {
         *buf.get_mut(len).ok_or(INVALID)? = b;
         len += 1;
     }
@@ -227,8 +260,9 @@ pub(crate) fn auth_identity_from_xtext(value: XText<'_>) -> Result<AuthIdentity<
     if decoded == b"<>" {
         return Ok(AuthIdentity::Unknown);
     }
+    // the identity may be UTF-8 (RFC 6531 §3.3); parsing it as such needs valid UTF-8
     let text = std::str::from_utf8(decoded).map_err(|_| INVALID)?;
-    match super::address::parse_mailbox(text, true) {
+    match super::address::parse_mailbox(text.as_bytes(), true) {
         Ok((_, consumed))
             if consumed == text.len() && consumed + 2 <= crate::types::MAX_PATH_LEN =>
         {
@@ -238,18 +272,26 @@ pub(crate) fn auth_identity_from_xtext(value: XText<'_>) -> Result<AuthIdentity<
     }
 }
 
+/// One `esmtp-keyword ["=" esmtp-value]` of a section: its typed meaning, if any, and
+/// where its value is (`start..end` of the section).
+#[derive(Clone, Copy)]
+struct Param {
+    known: Option<Known>,
+    value: Option<(usize, usize)>,
+}
+
 /// Walks the space-separated parameters of a section, checking
 /// `esmtp-keyword ["=" esmtp-value]` as it goes; an empty parameter (two spaces, or a
 /// space at either end) is malformed.
 struct ParamScanner<'a> {
-    raw: &'a str,
+    raw: &'a [u8],
     at: usize,
     utf8: bool,
     done: bool,
 }
 
 impl<'a> ParamScanner<'a> {
-    fn new(raw: &'a str, utf8: bool) -> Self {
+    fn new(raw: &'a [u8], utf8: bool) -> Self {
         ParamScanner {
             raw,
             at: 0,
@@ -259,42 +301,31 @@ impl<'a> ParamScanner<'a> {
     }
 
     #[inline(always)]
-    fn next_param(&mut self) -> Result<Option<(&'a str, Option<&'a str>)>, DecodeError> {
+    fn next_param(&mut self) -> Result<Option<Param>, DecodeError> {
         const MALFORMED: DecodeError = DecodeError::MalformedParameter;
         if self.done {
             return Ok(None);
         }
-        let raw = self.raw;
-        let bytes = raw.as_bytes();
-        let mut i = self.at;
-        let start = i;
-        match bytes.get(i) {
-            Some(&b) if is_let_dig(b) => i += 1,
+        let bytes = self.raw;
+        let start = self.at;
+        match bytes.get(start) {
+            Some(&b) if is_let_dig(b) => {}
             _ => return Err(MALFORMED),
         }
-        let rest = bytes.get(i..).unwrap_or_default();
-        i += rest
-            .iter()
-            .position(|&b| !super::is_ldh(b))
-            .unwrap_or(rest.len());
-        let keyword = raw.get(start..i).ok_or(MALFORMED)?;
+        let mut i = super::run_end(&super::LDH, bytes, start + 1);
+        let known = Known::at(bytes, start, i - start);
         let value = if bytes.get(i) == Some(&b'=') {
-            i += 1;
-            let value_start = i;
+            let value_start = i + 1;
             let value_octet = if self.utf8 {
                 &super::ESMTP_VALUE_UTF8
             } else {
                 &super::ESMTP_VALUE_ASCII
             };
-            let rest = bytes.get(i..).unwrap_or_default();
-            i += rest
-                .iter()
-                .position(|&b| !super::member(value_octet, b))
-                .unwrap_or(rest.len());
+            i = super::run_end(value_octet, bytes, value_start);
             if i == value_start {
                 return Err(MALFORMED);
             }
-            Some(raw.get(value_start..i).ok_or(MALFORMED)?)
+            Some((value_start, i))
         } else {
             None
         };
@@ -303,7 +334,7 @@ impl<'a> ParamScanner<'a> {
             Some(b' ') => self.at = i + 1,
             Some(_) => return Err(MALFORMED),
         }
-        Ok(Some((keyword, value)))
+        Ok(Some(Param { known, value }))
     }
 }
 
@@ -317,7 +348,7 @@ fn set_once<T>(slot: &mut Option<T>, value: T, keyword: &'static str) -> Result<
 
 fn flag_once(
     slot: &mut bool,
-    value: Option<&str>,
+    value: Option<(usize, usize)>,
     keyword: &'static str,
 ) -> Result<(), DecodeError> {
     if value.is_some() {
@@ -330,57 +361,75 @@ fn flag_once(
     Ok(())
 }
 
-fn required<'a>(value: Option<&'a str>, keyword: &'static str) -> Result<&'a str, DecodeError> {
+fn required(
+    value: Option<(usize, usize)>,
+    keyword: &'static str,
+) -> Result<(usize, usize), DecodeError> {
     value.ok_or(DecodeError::InvalidParameter { keyword })
 }
 
-fn parse_body(value: &str) -> Result<Body, DecodeError> {
+/// The octets of a value span of `raw`.
+fn octets(raw: &[u8], (start, end): (usize, usize)) -> &[u8] {
+    raw.get(start..end).unwrap_or_default()
+}
+
+fn parse_body(raw: &[u8], (start, end): (usize, usize)) -> Result<Body, DecodeError> {
     const INVALID: DecodeError = DecodeError::InvalidParameter { keyword: "BODY" };
-    match fold_word(value.as_bytes()) {
+    match fold_word_at(raw, start, end - start) {
         Some(w) if w == word(b"8bitmime") => Ok(Body::EightBitMime),
         Some(w) if w == word(b"7bit") => Ok(Body::SevenBit),
         Some(_) => Err(INVALID),
-        None if value.eq_ignore_ascii_case("BINARYMIME") => Ok(Body::BinaryMime),
+        None if octets(raw, (start, end)).eq_ignore_ascii_case(b"BINARYMIME") => {
+            Ok(Body::BinaryMime)
+        }
         None => Err(INVALID),
     }
 }
 
-fn parse_ret(value: &str) -> Result<Ret, DecodeError> {
-    match fold_word(value.as_bytes()) {
+fn parse_ret(raw: &[u8], (start, end): (usize, usize)) -> Result<Ret, DecodeError> {
+    match fold_word_at(raw, start, end - start) {
         Some(w) if w == word(b"hdrs") => Ok(Ret::Headers),
         Some(w) if w == word(b"full") => Ok(Ret::Full),
         _ => Err(DecodeError::InvalidParameter { keyword: "RET" }),
     }
 }
 
-fn parse_notify(value: &str) -> Result<Notify, DecodeError> {
+fn parse_notify(raw: &[u8], (start, end): (usize, usize)) -> Result<Notify, DecodeError> {
     const INVALID: DecodeError = DecodeError::InvalidParameter { keyword: "NOTIFY" };
-    let value = value.as_bytes();
-    if fold_word(value) == Some(word(b"never")) {
+    if fold_word_at(raw, start, end - start) == Some(word(b"never")) {
         return Ok(Notify::NEVER);
     }
     let (mut success, mut failure, mut delay) = (false, false, false);
-    for element in value.split(|&b| b == b',') {
-        match fold_word(element) {
+    let mut element = start;
+    loop {
+        let comma = octets(raw, (element, end))
+            .iter()
+            .position(|&b| b == b',')
+            .map_or(end, |i| element + i);
+        match fold_word_at(raw, element, comma - element) {
             Some(w) if w == word(b"success") => success = true,
             Some(w) if w == word(b"failure") => failure = true,
             Some(w) if w == word(b"delay") => delay = true,
             // includes NEVER mixed with others, which RFC 3461 §4.1 forbids
             _ => return Err(INVALID),
         }
+        if comma == end {
+            break;
+        }
+        element = comma + 1;
     }
     Notify::on(success, failure, delay).ok_or(INVALID)
 }
 
-fn parse_xtext_value<'a>(value: &'a str, keyword: &'static str) -> Result<XText<'a>, DecodeError> {
-    if !is_xtext(value.as_bytes()) {
+fn parse_xtext_value<'a>(value: &'a [u8], keyword: &'static str) -> Result<XText<'a>, DecodeError> {
+    if !is_xtext(value) {
         return Err(DecodeError::InvalidParameter { keyword });
     }
     Ok(XText::from_valid(value))
 }
 
 /// Parses the parameter section of MAIL (after the path and its space).
-pub(crate) fn parse_mail_params(raw: &str, utf8: bool) -> Result<MailParameters<'_>, DecodeError> {
+pub(crate) fn parse_mail_params(raw: &[u8], utf8: bool) -> Result<MailParameters<'_>, DecodeError> {
     // locals rather than fields of the result: they stay in registers while parsing
     let mut size = None;
     let mut body = None;
@@ -391,18 +440,18 @@ pub(crate) fn parse_mail_params(raw: &str, utf8: bool) -> Result<MailParameters<
     let mut requiretls = false;
     let mut has_other = false;
     let mut scanner = ParamScanner::new(raw, utf8);
-    while let Some((keyword, value)) = scanner.next_param()? {
-        let Some(known) = Known::of(keyword.as_bytes()) else {
+    while let Some(Param { known, value }) = scanner.next_param()? {
+        let Some(known) = known else {
             has_other = true;
             continue;
         };
         let name = known.name();
         match known {
             Known::Size => {
-                let digits = required(value, name)?;
+                let digits = octets(raw, required(value, name)?);
                 // size-value ::= 1*20DIGIT (RFC 1870); more than u64 is out of range
-                let n = parse_u64(digits.as_bytes(), 20).map_err(|_| {
-                    if digits.bytes().all(|b| b.is_ascii_digit()) && !digits.is_empty() {
+                let n = parse_u64(digits, 20).map_err(|_| {
+                    if digits.iter().all(u8::is_ascii_digit) && !digits.is_empty() {
                         DecodeError::NumberOutOfRange
                     } else {
                         DecodeError::InvalidParameter { keyword: name }
@@ -410,15 +459,15 @@ pub(crate) fn parse_mail_params(raw: &str, utf8: bool) -> Result<MailParameters<
                 })?;
                 set_once(&mut size, n, name)?;
             }
-            Known::Body => set_once(&mut body, parse_body(required(value, name)?)?, name)?,
+            Known::Body => set_once(&mut body, parse_body(raw, required(value, name)?)?, name)?,
             Known::SmtpUtf8 => flag_once(&mut smtputf8, value, name)?,
-            Known::Ret => set_once(&mut ret, parse_ret(required(value, name)?)?, name)?,
+            Known::Ret => set_once(&mut ret, parse_ret(raw, required(value, name)?)?, name)?,
             Known::Envid => {
-                let xtext = parse_xtext_value(required(value, name)?, name)?;
+                let xtext = parse_xtext_value(octets(raw, required(value, name)?), name)?;
                 set_once(&mut envid, xtext, name)?;
             }
             Known::Auth => {
-                let xtext = parse_xtext_value(required(value, name)?, name)?;
+                let xtext = parse_xtext_value(octets(raw, required(value, name)?), name)?;
                 set_once(&mut auth, auth_identity_from_xtext(xtext)?, name)?;
             }
             Known::RequireTls => flag_once(&mut requiretls, value, name)?,
@@ -444,26 +493,34 @@ pub(crate) fn parse_mail_params(raw: &str, utf8: bool) -> Result<MailParameters<
 }
 
 /// Parses the parameter section of RCPT.
-pub(crate) fn parse_rcpt_params(raw: &str, utf8: bool) -> Result<RcptParameters<'_>, DecodeError> {
+pub(crate) fn parse_rcpt_params(raw: &[u8], utf8: bool) -> Result<RcptParameters<'_>, DecodeError> {
     let mut notify = None;
     let mut orcpt = None;
     let mut has_other = false;
     let mut scanner = ParamScanner::new(raw, utf8);
-    while let Some((keyword, value)) = scanner.next_param()? {
-        let Some(known) = Known::of(keyword.as_bytes()) else {
+    while let Some(Param { known, value }) = scanner.next_param()? {
+        let Some(known) = known else {
             has_other = true;
             continue;
         };
         let name = known.name();
         match known {
-            Known::Notify => set_once(&mut notify, parse_notify(required(value, name)?)?, name)?,
+            Known::Notify => set_once(
+                &mut notify,
+                parse_notify(raw, required(value, name)?)?,
+                name,
+            )?,
             Known::Orcpt => {
                 let invalid = DecodeError::InvalidParameter { keyword: name };
-                let value = required(value, name)?;
-                let semicolon = super::find_byte(b';', value.as_bytes()).ok_or(invalid)?;
+                let value = octets(raw, required(value, name)?);
+                // addr-type ends at the first octet outside atext, which must be ";"
+                let semicolon = super::run_end(&super::ATEXT_ASCII, value, 0);
+                if semicolon == 0 || value.get(semicolon) != Some(&b';') {
+                    return Err(invalid);
+                }
                 let addr_type = value.get(..semicolon).ok_or(invalid)?;
                 let address = value.get(semicolon + 1..).ok_or(invalid)?;
-                if !is_atom(addr_type.as_bytes()) || !is_xtext(address.as_bytes()) {
+                if !is_xtext(address) {
                     return Err(invalid);
                 }
                 set_once(
@@ -486,12 +543,12 @@ pub(crate) fn parse_rcpt_params(raw: &str, utf8: bool) -> Result<RcptParameters<
     })
 }
 
-fn push_param(out: &mut Vec<u8>, keyword: &str, value: Option<&str>) {
+fn push_param(out: &mut Vec<u8>, keyword: &str, value: Option<&[u8]>) {
     out.push(b' ');
     out.extend_from_slice(keyword.as_bytes());
     if let Some(v) = value {
         out.push(b'=');
-        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(v);
     }
 }
 
@@ -502,43 +559,43 @@ pub(crate) fn encode_mail_params(params: &MailParameters<'_>, out: &mut Vec<u8>)
         out.extend_from_slice(size.to_string().as_bytes());
     }
     if let Some(body) = params.body {
-        push_param(out, "BODY", Some(body.as_str()));
+        push_param(out, "BODY", Some(body.as_str().as_bytes()));
     }
     if params.smtputf8 {
         push_param(out, "SMTPUTF8", None);
     }
     if let Some(ret) = params.ret {
-        push_param(out, "RET", Some(ret.as_str()));
+        push_param(out, "RET", Some(ret.as_str().as_bytes()));
     }
     if let Some(envid) = &params.envid {
-        push_param(out, "ENVID", Some(envid.as_str()));
+        push_param(out, "ENVID", Some(envid.as_bytes()));
     }
     match &params.auth {
-        Some(AuthIdentity::Unknown) => push_param(out, "AUTH", Some("<>")),
-        Some(AuthIdentity::Mailbox(x)) => push_param(out, "AUTH", Some(x.as_str())),
+        Some(AuthIdentity::Unknown) => push_param(out, "AUTH", Some(b"<>")),
+        Some(AuthIdentity::Mailbox(x)) => push_param(out, "AUTH", Some(x.as_bytes())),
         None => {}
     }
     if params.requiretls {
         push_param(out, "REQUIRETLS", None);
     }
     for p in params.other.iter() {
-        push_param(out, p.keyword, p.value);
+        push_param(out, p.keyword, p.value.map(str::as_bytes));
     }
 }
 
 /// Writes ` KEY=VALUE` for each RCPT parameter.
 pub(crate) fn encode_rcpt_params(params: &RcptParameters<'_>, out: &mut Vec<u8>) {
     if let Some(notify) = params.notify {
-        push_param(out, "NOTIFY", Some(&notify.to_string()));
+        push_param(out, "NOTIFY", Some(notify.to_string().as_bytes()));
     }
     if let Some(orcpt) = &params.orcpt {
         out.extend_from_slice(b" ORCPT=");
         out.extend_from_slice(orcpt.address_type().as_bytes());
         out.push(b';');
-        out.extend_from_slice(orcpt.address().as_str().as_bytes());
+        out.extend_from_slice(orcpt.address().as_bytes());
     }
     for p in params.other.iter() {
-        push_param(out, p.keyword, p.value);
+        push_param(out, p.keyword, p.value.map(str::as_bytes));
     }
 }
 
@@ -584,20 +641,20 @@ mod tests {
             assert_eq!(known.name(), name);
         }
         assert_eq!(
-            parse_notify("success,FAILURE,Delay").unwrap(),
+            parse_notify(b"success,FAILURE,Delay", (0, 21)).unwrap(),
             Notify::on(true, true, true).unwrap()
         );
-        assert_eq!(parse_notify("Never").unwrap(), Notify::NEVER);
-        assert!(parse_notify("NEVER,SUCCESS").is_err());
-        assert!(parse_notify("SUCCES").is_err());
-        assert!(parse_notify("SUCCESS,").is_err());
-        assert_eq!(parse_body("8bitMIME").unwrap(), Body::EightBitMime);
-        assert_eq!(parse_body("7Bit").unwrap(), Body::SevenBit);
-        assert_eq!(parse_body("binaryMime").unwrap(), Body::BinaryMime);
-        assert!(parse_body("8BIT").is_err() && parse_body("BINARYMIMEX").is_err());
-        assert_eq!(parse_ret("hdrs").unwrap(), Ret::Headers);
-        assert_eq!(parse_ret("FULL").unwrap(), Ret::Full);
-        assert!(parse_ret("FUL").is_err());
+        assert_eq!(parse_notify(b"Never", (0, 5)).unwrap(), Notify::NEVER);
+        assert!(parse_notify(b"NEVER,SUCCESS", (0, 13)).is_err());
+        assert!(parse_notify(b"SUCCES", (0, 6)).is_err());
+        assert!(parse_notify(b"SUCCESS,", (0, 8)).is_err());
+        assert_eq!(parse_body(b"8bitMIME", (0, 8)).unwrap(), Body::EightBitMime);
+        assert_eq!(parse_body(b"7Bit", (0, 4)).unwrap(), Body::SevenBit);
+        assert_eq!(parse_body(b"binaryMime", (0, 10)).unwrap(), Body::BinaryMime);
+        assert!(parse_body(b"8BIT", (0, 4)).is_err() && parse_body(b"BINARYMIMEX", (0, 11)).is_err());
+        assert_eq!(parse_ret(b"hdrs", (0, 4)).unwrap(), Ret::Headers);
+        assert_eq!(parse_ret(b"FULL", (0, 4)).unwrap(), Ret::Full);
+        assert!(parse_ret(b"FUL", (0, 3)).is_err());
     }
 
     #[test]
@@ -611,14 +668,14 @@ mod tests {
         let raw = b"e=mc2 +\x00\xff";
         let encoded = xtext_encode(raw);
         assert_eq!(encoded, "e+3Dmc2+20+2B+00+FF");
-        assert_eq!(&*xtext_decode(&encoded), raw);
-        assert_eq!(&*xtext_decode("a+3d"), b"a=");
+        assert_eq!(&*xtext_decode(encoded.as_bytes()), raw);
+        assert_eq!(&*xtext_decode(b"a+3d"), b"a=");
     }
 
     #[test]
     fn mail_params() {
         let p = parse_mail_params(
-            "SIZE=100 body=8bitmime SMTPUTF8 RET=HDRS ENVID=QQ314159 AUTH=<> REQUIRETLS X-Y=z",
+            b"SIZE=100 body=8bitmime SMTPUTF8 RET=HDRS ENVID=QQ314159 AUTH=<> REQUIRETLS X-Y=z",
             false,
         )
         .unwrap();
@@ -680,14 +737,14 @@ mod tests {
             ),
         ];
         for (raw, error) in cases {
-            assert_eq!(parse_mail_params(raw, false), Err(error), "{raw}");
+            assert_eq!(parse_mail_params(raw.as_bytes(), false), Err(error), "{raw}");
         }
     }
 
     #[test]
     fn rcpt_params() {
         let p = parse_rcpt_params(
-            "NOTIFY=SUCCESS,delay ORCPT=rfc822;joe+40example.com XX",
+            b"NOTIFY=SUCCESS,delay ORCPT=rfc822;joe+40example.com XX",
             false,
         )
         .unwrap();
@@ -711,7 +768,7 @@ mod tests {
             "ORCPT=;x",
             "SIZE=10",
         ] {
-            assert!(parse_rcpt_params(bad, false).is_err(), "{bad}");
+            assert!(parse_rcpt_params(bad.as_bytes(), false).is_err(), "{bad}");
         }
     }
 
