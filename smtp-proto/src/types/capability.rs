@@ -196,7 +196,9 @@ impl<'a> MechanismList<'a> {
 
     /// The mechanisms, in the server's order.
     pub fn iter(&self) -> impl Iterator<Item = Mechanism<'_>> + '_ {
-        self.0.iter().map(|name| Mechanism::from_valid(name.as_bytes()))
+        self.0
+            .iter()
+            .map(|name| Mechanism::from_valid(name.as_bytes()))
     }
 
     /// True when the list offers this mechanism (case ignored).

@@ -157,7 +157,9 @@ impl<'a> XText<'a> {
         if raw.is_empty() {
             return Err(DecodeError::InvalidXtext);
         }
-        Ok(XText(Text::from_cow(Cow::Owned(grammar::xtext_encode(raw)))))
+        Ok(XText(Text::from_cow(Cow::Owned(grammar::xtext_encode(
+            raw,
+        )))))
     }
 
     /// Encodes a mailbox (never empty: it holds an `@`).

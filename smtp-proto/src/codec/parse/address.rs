@@ -3,9 +3,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::{
-    display_len, is_let_dig, is_qtext, let_dig_table, run_end, ATEXT_ASCII, ATEXT_UTF8,
-};
+use super::{display_len, is_let_dig, is_qtext, let_dig_table, run_end, ATEXT_ASCII, ATEXT_UTF8};
 use crate::error::DecodeError;
 use crate::types::{
     AddressLiteral, Domain, GeneralLiteral, Host, LocalPart, Mailbox, Path, SourceRoute,
@@ -370,7 +368,10 @@ mod tests {
             scan_ipv4(b"192.0.2.1]"),
             Some((Ipv4Addr::new(192, 0, 2, 1), 9))
         );
-        assert_eq!(scan_ipv4(b"0.00.000.255"), Some((Ipv4Addr::new(0, 0, 0, 255), 12)));
+        assert_eq!(
+            scan_ipv4(b"0.00.000.255"),
+            Some((Ipv4Addr::new(0, 0, 0, 255), 12))
+        );
         for bad in [
             &b"256.0.0.1"[..],
             b"1.2.3",

@@ -156,7 +156,6 @@ pub(crate) fn run_end(table: &[bool; 256], s: &[u8], from: usize) -> usize {
     at
 }
 
-
 /// The label octets but the hyphen, for the mode.
 #[inline(always)]
 pub(crate) fn let_dig_table(utf8: bool) -> &'static [bool; 256] {

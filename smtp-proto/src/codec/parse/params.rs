@@ -650,8 +650,13 @@ mod tests {
         assert!(parse_notify(b"SUCCESS,", (0, 8)).is_err());
         assert_eq!(parse_body(b"8bitMIME", (0, 8)).unwrap(), Body::EightBitMime);
         assert_eq!(parse_body(b"7Bit", (0, 4)).unwrap(), Body::SevenBit);
-        assert_eq!(parse_body(b"binaryMime", (0, 10)).unwrap(), Body::BinaryMime);
-        assert!(parse_body(b"8BIT", (0, 4)).is_err() && parse_body(b"BINARYMIMEX", (0, 11)).is_err());
+        assert_eq!(
+            parse_body(b"binaryMime", (0, 10)).unwrap(),
+            Body::BinaryMime
+        );
+        assert!(
+            parse_body(b"8BIT", (0, 4)).is_err() && parse_body(b"BINARYMIMEX", (0, 11)).is_err()
+        );
         assert_eq!(parse_ret(b"hdrs", (0, 4)).unwrap(), Ret::Headers);
         assert_eq!(parse_ret(b"FULL", (0, 4)).unwrap(), Ret::Full);
         assert!(parse_ret(b"FUL", (0, 3)).is_err());
@@ -737,7 +742,11 @@ mod tests {
             ),
         ];
         for (raw, error) in cases {
-            assert_eq!(parse_mail_params(raw.as_bytes(), false), Err(error), "{raw}");
+            assert_eq!(
+                parse_mail_params(raw.as_bytes(), false),
+                Err(error),
+                "{raw}"
+            );
         }
     }
 
