@@ -394,6 +394,87 @@ fn smtputf8_mailboxes_need_the_option() {
 }
 
 #[test]
+fn smtputf8_values_read_back_as_text() {
+    // values keep the line's octets; the line is checked as UTF-8 once, so every value
+    // reads back as the text that was sent
+    let input = "MAIL FROM:<用户@例子.广告> SMTPUTF8 ENVID=QQ+2B1 X-NOTE=grüße\r\n";
+    let Ok(Status::Complete { value, .. }) = decode_command(input.as_bytes(), &utf8()) else {
+        panic!("{input}");
+    };
+    let Command::Mail {
+        from: ReversePath::Path(path),
+        params,
+    } = &value
+    else {
+        panic!("{value:?}");
+    };
+    assert_eq!(path.mailbox().local_part().as_str(), "用户");
+    assert_eq!(path.mailbox().local_part().as_bytes(), "用户".as_bytes());
+    assert_eq!(path.mailbox().host().to_string(), "例子.广告");
+    assert!(!path.mailbox().is_ascii());
+    assert_eq!(params.envid.as_ref().map(XText::as_str), Some("QQ+2B1"));
+    assert_eq!(
+        params.other.get("x-note").and_then(|p| p.value),
+        Some("grüße")
+    );
+    let input = "EHLO bücher.example\r\n";
+    let Ok(Status::Complete {
+        value: Command::Ehlo { host },
+        ..
+    }) = decode_command(input.as_bytes(), &utf8())
+    else {
+        panic!("{input}");
+    };
+    assert_eq!(host.to_string(), "bücher.example");
+
+    // octets that are not UTF-8 fail wherever they are, whatever else is wrong
+    for line in [
+        &b"RCPT TO:<a@b\xc3.example>\r\n"[..],
+        b"RCPT TO:<a@b.example> NOTIFY=NEVER X=\xff\r\n",
+        b"VRFY J\xfcrgen\r\n",
+        b"EHLO b\xfccher.example\r\n",
+        b"MAIL FROM:<\xe4\xb8\xad\xe6@x.example>\r\n",
+        // a character cut at the end of the line
+        b"NOOP \xe4\xb8\r\n",
+        b"RCPT TO:<a@b.example> \xe4\xb8\r\n",
+    ] {
+        assert_eq!(
+            decode_command(line, &utf8()),
+            Err(DecodeError::InvalidUtf8),
+            "{line:?}"
+        );
+        assert_eq!(
+            decode_command(line, &strict()),
+            Err(DecodeError::NonAscii),
+            "{line:?}"
+        );
+    }
+    // the base64 of AUTH is ASCII in any mode
+    assert_eq!(
+        decode_command("AUTH PLAIN dGVzdA==ü\r\n".as_bytes(), &utf8()),
+        Err(DecodeError::InvalidBase64)
+    );
+    // an xtext is ASCII: ORCPT with a raw UTF-8 address is invalid, its xtext form is not
+    assert_eq!(
+        decode_command(
+            "RCPT TO:<a@b.example> ORCPT=utf-8;jøran@x\r\n".as_bytes(),
+            &utf8()
+        ),
+        Err(DecodeError::InvalidParameter { keyword: "ORCPT" })
+    );
+    let line = "RCPT TO:<jøran@b.example> ORCPT=rfc822;j+C3+B8ran@b.example\r\n";
+    let Ok(Status::Complete {
+        value: Command::Rcpt { params, .. },
+        ..
+    }) = decode_command(line.as_bytes(), &utf8())
+    else {
+        panic!("{line}");
+    };
+    let orcpt = params.orcpt.expect("orcpt");
+    assert_eq!(&*orcpt.address().decode(), "jøran@b.example".as_bytes());
+}
+
+#[test]
 fn partial_until_crlf() {
     let line = b"MAIL FROM:<a@b.example> SIZE=100\r\n";
     for cut in 0..line.len() {

@@ -37,6 +37,8 @@ enum Set {
     EsmtpValue,
     EsmtpValueUtf8,
     Xchar,
+    Digit,
+    AtextValue,
 }
 
 /// Builds a membership table at compile time.
@@ -58,6 +60,8 @@ const fn table(set: Set) -> [bool; 256] {
                 Set::EsmtpValue => is_esmtp_value_ascii(b),
                 Set::EsmtpValueUtf8 => is_esmtp_value_ascii(b) || b >= 0x80,
                 Set::Xchar => b >= 33 && b <= 126 && b != b'+' && b != b'=',
+                Set::Digit => b.is_ascii_digit(),
+                Set::AtextValue => is_atext_ascii(b) && is_esmtp_value_ascii(b),
             };
         }
         i += 1;
@@ -82,6 +86,10 @@ pub(crate) static ESMTP_VALUE_ASCII: [bool; 256] = table(Set::EsmtpValue);
 pub(crate) static ESMTP_VALUE_UTF8: [bool; 256] = table(Set::EsmtpValueUtf8);
 /// `xchar` of RFC 3461 §4, as one lookup per octet.
 pub(crate) static XCHAR_TABLE: [bool; 256] = table(Set::Xchar);
+/// DIGIT.
+pub(crate) static DIGIT: [bool; 256] = table(Set::Digit);
+/// `atext` that may stand in an `esmtp-value` (all but "=").
+pub(crate) static ATEXT_VALUE: [bool; 256] = table(Set::AtextValue);
 
 /// `esmtp-value = 1*(%d33-60 / %d62-126)`.
 const fn is_esmtp_value_ascii(b: u8) -> bool {

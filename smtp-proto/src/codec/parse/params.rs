@@ -272,14 +272,6 @@ pub(crate) fn auth_identity_from_xtext(value: XText<'_>) -> Result<AuthIdentity<
     }
 }
 
-/// One `esmtp-keyword ["=" esmtp-value]` of a section: its typed meaning, if any, and
-/// where its value is (`start..end` of the section).
-#[derive(Clone, Copy)]
-struct Param {
-    known: Option<Known>,
-    value: Option<(usize, usize)>,
-}
-
 /// Walks the space-separated parameters of a section, checking
 /// `esmtp-keyword ["=" esmtp-value]` as it goes; an empty parameter (two spaces, or a
 /// space at either end) is malformed.
@@ -300,9 +292,9 @@ impl<'a> ParamScanner<'a> {
         }
     }
 
+    /// The next keyword: what it means and where it ends; `None` after the last one.
     #[inline(always)]
-    fn next_param(&mut self) -> Result<Option<Param>, DecodeError> {
-        const MALFORMED: DecodeError = DecodeError::MalformedParameter;
+    fn next_keyword(&mut self) -> Result<Option<(Option<Known>, usize)>, DecodeError> {
         if self.done {
             return Ok(None);
         }
@@ -310,10 +302,46 @@ impl<'a> ParamScanner<'a> {
         let start = self.at;
         match bytes.get(start) {
             Some(&b) if is_let_dig(b) => {}
-            _ => return Err(MALFORMED),
+            _ => return Err(DecodeError::MalformedParameter),
         }
-        let mut i = super::run_end(&super::LDH, bytes, start + 1);
-        let known = Known::at(bytes, start, i - start);
+        let end = super::run_end(&super::LDH, bytes, start + 1);
+        Ok(Some((Known::at(bytes, start, end - start), end)))
+    }
+
+    /// The value after the keyword ending at `keyword_end`, read in one pass by the
+    /// grammar of its keyword: `read` gets the section and where the value starts, and
+    /// gives where the value ends (before a space or the end of the section) with what
+    /// it read. `None`, and the cursor unmoved, when there is no `=` or `read` declines;
+    /// [`ParamScanner::value`] then reads the value the general way.
+    ///
+    /// Whatever `read` accepts is `1*esmtp-value` followed by a space or the end, so the
+    /// general way would have found the same value.
+    #[inline(always)]
+    fn typed_value<T>(
+        &mut self,
+        keyword_end: usize,
+        read: impl FnOnce(&'a [u8], usize) -> Option<(usize, T)>,
+    ) -> Option<((usize, usize), T)> {
+        if self.raw.get(keyword_end) != Some(&b'=') {
+            return None;
+        }
+        let start = keyword_end + 1;
+        let (end, value) = read(self.raw, start)?;
+        match self.raw.get(end) {
+            None => self.done = true,
+            Some(b' ') if end > start => self.at = end + 1,
+            Some(_) => return None,
+        }
+        Some(((start, end), value))
+    }
+
+    /// The value after the keyword ending at `keyword_end`, if any, as `1*esmtp-value`,
+    /// and the space or end after it.
+    #[inline(always)]
+    fn value(&mut self, keyword_end: usize) -> Result<Option<(usize, usize)>, DecodeError> {
+        const MALFORMED: DecodeError = DecodeError::MalformedParameter;
+        let bytes = self.raw;
+        let mut i = keyword_end;
         let value = if bytes.get(i) == Some(&b'=') {
             let value_start = i + 1;
             let value_octet = if self.utf8 {
@@ -334,8 +362,137 @@ impl<'a> ParamScanner<'a> {
             Some(b' ') => self.at = i + 1,
             Some(_) => return Err(MALFORMED),
         }
-        Ok(Some(Param { known, value }))
+        Ok(value)
     }
+}
+
+/// Up to eight octets at `at`, folded like [`fold_word`], zeros past the end of `raw`:
+/// compared under a mask, it matches a candidate of known length without first finding
+/// where the value ends.
+#[inline(always)]
+fn folded_word_at(raw: &[u8], at: usize) -> u64 {
+    let left = raw.len().saturating_sub(at);
+    let word = match raw.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        Some(octets) => u64::from_le_bytes(*octets),
+        // the section's last word holds what is left in its top octets
+        None => match raw.last_chunk::<8>() {
+            Some(octets) => u64::from_le_bytes(*octets)
+                .checked_shr(8 * (8 - left as u32))
+                .unwrap_or(0),
+            None => fold_word(raw.get(at..).unwrap_or_default()).unwrap_or(0),
+        },
+    };
+    word | 0x2020_2020_2020_2020
+}
+
+/// Ones over the `len` (at most 8) low octets.
+const fn low_octets(len: u32) -> u64 {
+    if len >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * len)) - 1
+    }
+}
+
+/// `NOTIFY=` as clients send it: SUCCESS, FAILURE and DELAY joined by commas, each
+/// matched as one folded word. NEVER and anything unusual go the general way.
+#[inline(always)]
+fn read_notify(raw: &[u8], start: usize) -> Option<(usize, Notify)> {
+    let (mut success, mut failure, mut delay) = (false, false, false);
+    let mut at = start;
+    loop {
+        let folded = folded_word_at(raw, at);
+        let seven = folded & low_octets(7);
+        let len = if seven == word(b"success") {
+            success = true;
+            7
+        } else if seven == word(b"failure") {
+            failure = true;
+            7
+        } else if folded & low_octets(5) == word(b"delay") {
+            delay = true;
+            5
+        } else {
+            return None;
+        };
+        at += len;
+        match raw.get(at) {
+            Some(b',') => at += 1,
+            _ => return Some((at, Notify::on(success, failure, delay)?)),
+        }
+    }
+}
+
+/// `SIZE=` of up to 19 digits (which always fits in a u64); longer ones go the general
+/// way.
+#[inline(always)]
+fn read_size(raw: &[u8], start: usize) -> Option<(usize, u64)> {
+    let end = super::run_end(&super::DIGIT, raw, start);
+    let digits = raw.get(start..end)?;
+    if digits.len() > 19 {
+        return None;
+    }
+    Some((end, parse_u64(digits, 19).ok()?))
+}
+
+/// `BODY=` of the three registered values.
+#[inline(always)]
+fn read_body(raw: &[u8], start: usize) -> Option<(usize, Body)> {
+    let folded = folded_word_at(raw, start);
+    if folded == word(b"8bitmime") {
+        Some((start + 8, Body::EightBitMime))
+    } else if folded & low_octets(4) == word(b"7bit") {
+        Some((start + 4, Body::SevenBit))
+    } else {
+        let value = raw.get(start..start + 10)?;
+        value
+            .eq_ignore_ascii_case(b"BINARYMIME")
+            .then_some((start + 10, Body::BinaryMime))
+    }
+}
+
+/// `RET=HDRS` or `RET=FULL`.
+#[inline(always)]
+fn read_ret(raw: &[u8], start: usize) -> Option<(usize, Ret)> {
+    let folded = folded_word_at(raw, start) & low_octets(4);
+    if folded == word(b"hdrs") {
+        Some((start + 4, Ret::Headers))
+    } else if folded == word(b"full") {
+        Some((start + 4, Ret::Full))
+    } else {
+        None
+    }
+}
+
+/// A non-empty xtext from `start`, in one pass: runs of xchar and `+HH`; it ends at the
+/// first other octet.
+#[inline(always)]
+fn read_xtext(raw: &[u8], start: usize) -> Option<(usize, ())> {
+    let mut at = start;
+    loop {
+        at = super::run_end(&super::XCHAR_TABLE, raw, at);
+        match raw.get(at) {
+            Some(b'+')
+                if raw.get(at + 1).is_some_and(u8::is_ascii_hexdigit)
+                    && raw.get(at + 2).is_some_and(u8::is_ascii_hexdigit) =>
+            {
+                at += 3
+            }
+            _ => return (at > start).then_some((at, ())),
+        }
+    }
+}
+
+/// `ORCPT=addr-type;xtext` in one pass: the atom, its semicolon (whose position is
+/// given), the xtext. An esmtp-value has no "=", so neither has the atom here.
+#[inline(always)]
+fn read_orcpt(raw: &[u8], start: usize) -> Option<(usize, usize)> {
+    let semicolon = super::run_end(&super::ATEXT_VALUE, raw, start);
+    if semicolon == start || raw.get(semicolon) != Some(&b';') {
+        return None;
+    }
+    let (end, ()) = read_xtext(raw, semicolon + 1)?;
+    Some((end, semicolon))
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, keyword: &'static str) -> Result<(), DecodeError> {
@@ -440,7 +597,36 @@ pub(crate) fn parse_mail_params(raw: &[u8], utf8: bool) -> Result<MailParameters
     let mut requiretls = false;
     let mut has_other = false;
     let mut scanner = ParamScanner::new(raw, utf8);
-    while let Some(Param { known, value }) = scanner.next_param()? {
+    while let Some((known, keyword_end)) = scanner.next_keyword()? {
+        // the usual values in one pass each; the general way below for the rest
+        match known {
+            Some(Known::Size) => {
+                if let Some((_, n)) = scanner.typed_value(keyword_end, read_size) {
+                    set_once(&mut size, n, "SIZE")?;
+                    continue;
+                }
+            }
+            Some(Known::Body) => {
+                if let Some((_, value)) = scanner.typed_value(keyword_end, read_body) {
+                    set_once(&mut body, value, "BODY")?;
+                    continue;
+                }
+            }
+            Some(Known::Ret) => {
+                if let Some((_, value)) = scanner.typed_value(keyword_end, read_ret) {
+                    set_once(&mut ret, value, "RET")?;
+                    continue;
+                }
+            }
+            Some(Known::Envid) => {
+                if let Some((span, ())) = scanner.typed_value(keyword_end, read_xtext) {
+                    set_once(&mut envid, XText::from_valid(octets(raw, span)), "ENVID")?;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        let value = scanner.value(keyword_end)?;
         let Some(known) = known else {
             has_other = true;
             continue;
@@ -498,7 +684,29 @@ pub(crate) fn parse_rcpt_params(raw: &[u8], utf8: bool) -> Result<RcptParameters
     let mut orcpt = None;
     let mut has_other = false;
     let mut scanner = ParamScanner::new(raw, utf8);
-    while let Some(Param { known, value }) = scanner.next_param()? {
+    while let Some((known, keyword_end)) = scanner.next_keyword()? {
+        // the usual values in one pass each; the general way below for the rest
+        match known {
+            Some(Known::Notify) => {
+                if let Some((_, value)) = scanner.typed_value(keyword_end, read_notify) {
+                    set_once(&mut notify, value, "NOTIFY")?;
+                    continue;
+                }
+            }
+            Some(Known::Orcpt) => {
+                if let Some(((start, end), semicolon)) =
+                    scanner.typed_value(keyword_end, read_orcpt)
+                {
+                    let address_type = octets(raw, (start, semicolon));
+                    let address = octets(raw, (semicolon + 1, end));
+                    let value = OriginalRecipient::from_valid(address_type, address);
+                    set_once(&mut orcpt, value, "ORCPT")?;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        let value = scanner.value(keyword_end)?;
         let Some(known) = known else {
             has_other = true;
             continue;
@@ -779,6 +987,160 @@ mod tests {
         ] {
             assert!(parse_rcpt_params(bad.as_bytes(), false).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn one_pass_values_agree_with_the_general_way() {
+        // each typed reader either declines or reads what the general path reads; the
+        // cases around their edges, with the answer the general path gives
+        let rcpt: [(
+            &str,
+            Result<(Option<Notify>, Option<(&str, &str)>), DecodeError>,
+        ); 17] = [
+            (
+                "NOTIFY=SUCCESS,FAILURE",
+                Ok((Notify::on(true, true, false), None)),
+            ),
+            (
+                "NOTIFY=delay,Success",
+                Ok((Notify::on(true, false, true), None)),
+            ),
+            (
+                "NOTIFY=FAILURE NOTIFY=DELAY",
+                Err(DecodeError::DuplicateParameter { keyword: "NOTIFY" }),
+            ),
+            (
+                "NOTIFY=FAILURE,",
+                Err(DecodeError::InvalidParameter { keyword: "NOTIFY" }),
+            ),
+            (
+                "NOTIFY=FAILURES",
+                Err(DecodeError::InvalidParameter { keyword: "NOTIFY" }),
+            ),
+            ("NOTIFY=FAILURE\x01", Err(DecodeError::MalformedParameter)),
+            ("NOTIFY=NEVER", Ok((Some(Notify::NEVER), None))),
+            ("ORCPT=rfc822;a+2Bb", Ok((None, Some(("rfc822", "a+2Bb"))))),
+            (
+                "ORCPT=rfc822;+41 NOTIFY=DELAY",
+                Ok((Notify::on(false, false, true), Some(("rfc822", "+41")))),
+            ),
+            (
+                "ORCPT=rfc822;a+2",
+                Err(DecodeError::InvalidParameter { keyword: "ORCPT" }),
+            ),
+            (
+                "ORCPT=rfc822;a+",
+                Err(DecodeError::InvalidParameter { keyword: "ORCPT" }),
+            ),
+            (
+                "ORCPT=rfc822;a+zz",
+                Err(DecodeError::InvalidParameter { keyword: "ORCPT" }),
+            ),
+            (
+                "ORCPT=rfc822;",
+                Err(DecodeError::InvalidParameter { keyword: "ORCPT" }),
+            ),
+            (
+                "ORCPT=;x",
+                Err(DecodeError::InvalidParameter { keyword: "ORCPT" }),
+            ),
+            // "=" is atext but no esmtp-value octet
+            ("ORCPT=a=b;c", Err(DecodeError::MalformedParameter)),
+            ("ORCPT=rfc822;a=b", Err(DecodeError::MalformedParameter)),
+            (
+                "ORCPT=rfc822;a ORCPT=rfc822;b",
+                Err(DecodeError::DuplicateParameter { keyword: "ORCPT" }),
+            ),
+        ];
+        for (raw, expected) in rcpt {
+            let got = parse_rcpt_params(raw.as_bytes(), false).map(|p| {
+                let orcpt = p
+                    .orcpt
+                    .as_ref()
+                    .map(|o| (o.address_type().to_owned(), o.address().as_str().to_owned()));
+                (p.notify, orcpt)
+            });
+            let expected = expected.map(|(n, o)| (n, o.map(|(t, a)| (t.to_owned(), a.to_owned()))));
+            assert_eq!(got, expected, "{raw}");
+        }
+        let mail: [(
+            &str,
+            Result<(Option<u64>, Option<Body>, Option<Ret>, Option<&str>), DecodeError>,
+        ); 14] = [
+            (
+                "SIZE=9999999999999999999",
+                Ok((Some(9_999_999_999_999_999_999), None, None, None)),
+            ),
+            (
+                "SIZE=18446744073709551615",
+                Ok((Some(u64::MAX), None, None, None)),
+            ),
+            (
+                "SIZE=00000000000000000000001",
+                Err(DecodeError::NumberOutOfRange),
+            ),
+            (
+                "SIZE=18446744073709551616",
+                Err(DecodeError::NumberOutOfRange),
+            ),
+            (
+                "SIZE=12a",
+                Err(DecodeError::InvalidParameter { keyword: "SIZE" }),
+            ),
+            (
+                "SIZE=007 BODY=7bit",
+                Ok((Some(7), Some(Body::SevenBit), None, None)),
+            ),
+            (
+                "BODY=binarymime",
+                Ok((None, Some(Body::BinaryMime), None, None)),
+            ),
+            (
+                "BODY=8BITMIMEX",
+                Err(DecodeError::InvalidParameter { keyword: "BODY" }),
+            ),
+            (
+                "BODY=BINARYMIM",
+                Err(DecodeError::InvalidParameter { keyword: "BODY" }),
+            ),
+            (
+                "RET=hdrs ENVID=a+2Bb",
+                Ok((None, None, Some(Ret::Headers), Some("a+2Bb"))),
+            ),
+            (
+                "RET=FULLY",
+                Err(DecodeError::InvalidParameter { keyword: "RET" }),
+            ),
+            (
+                "ENVID=a+2",
+                Err(DecodeError::InvalidParameter { keyword: "ENVID" }),
+            ),
+            ("ENVID=a=b", Err(DecodeError::MalformedParameter)),
+            (
+                "ENVID=x ENVID=y",
+                Err(DecodeError::DuplicateParameter { keyword: "ENVID" }),
+            ),
+        ];
+        for (raw, expected) in mail {
+            let got = parse_mail_params(raw.as_bytes(), false).map(|p| {
+                (
+                    p.size,
+                    p.body,
+                    p.ret,
+                    p.envid.as_ref().map(|e| e.as_str().to_owned()),
+                )
+            });
+            let expected = expected.map(|(s, b, r, e)| (s, b, r, e.map(str::to_owned)));
+            assert_eq!(got, expected, "{raw}");
+        }
+        // under SMTPUTF8 a value may go on past ASCII: the readers leave it to the
+        // general way, which keeps it
+        let p = parse_rcpt_params("NOTIFY=SUCCESS X-A=é".as_bytes(), true).unwrap();
+        assert_eq!(p.other.get("X-A").and_then(|p| p.value), Some("é"));
+        assert_eq!(
+            parse_rcpt_params("NOTIFY=SUCCESSé".as_bytes(), true),
+            Err(DecodeError::InvalidParameter { keyword: "NOTIFY" })
+        );
     }
 
     #[test]
