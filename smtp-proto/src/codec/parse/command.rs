@@ -56,47 +56,61 @@ pub(crate) fn base64_decode(text: &[u8]) -> Result<Vec<u8>, DecodeError> {
         .map_err(|_| DecodeError::InvalidBase64)
 }
 
-/// The verb of a command line, if it is one this codec knows.
-pub(crate) fn verb_of(line: &[u8]) -> Option<Verb> {
-    const fn word(s: &[u8; 4]) -> u32 {
-        u32::from_le_bytes(*s)
+/// The four-letter verbs, lower case, as little-endian words.
+const FOUR_LETTER_VERBS: [(u32, Verb); 14] = [
+    (u32::from_le_bytes(*b"mail"), Verb::Mail),
+    (u32::from_le_bytes(*b"rcpt"), Verb::Rcpt),
+    (u32::from_le_bytes(*b"data"), Verb::Data),
+    (u32::from_le_bytes(*b"ehlo"), Verb::Ehlo),
+    (u32::from_le_bytes(*b"helo"), Verb::Helo),
+    (u32::from_le_bytes(*b"lhlo"), Verb::Lhlo),
+    (u32::from_le_bytes(*b"rset"), Verb::Rset),
+    (u32::from_le_bytes(*b"quit"), Verb::Quit),
+    (u32::from_le_bytes(*b"noop"), Verb::Noop),
+    (u32::from_le_bytes(*b"bdat"), Verb::Bdat),
+    (u32::from_le_bytes(*b"auth"), Verb::Auth),
+    (u32::from_le_bytes(*b"vrfy"), Verb::Vrfy),
+    (u32::from_le_bytes(*b"expn"), Verb::Expn),
+    (u32::from_le_bytes(*b"help"), Verb::Help),
+];
+
+/// Multiplier of the perfect hash of [`FOUR_LETTER_VERBS`]: the top four bits of
+/// `word * VERB_HASH` differ for all fourteen (checked by a test).
+const VERB_HASH: u32 = 0x787c_d8df;
+
+/// The slot of a word in [`VERB_SLOTS`].
+#[inline(always)]
+const fn verb_slot(word: u32) -> usize {
+    (word.wrapping_mul(VERB_HASH) >> 28) as usize
+}
+
+/// Each four-letter verb in the slot of its word; unused slots hold a word no verb
+/// folds to (0).
+const VERB_SLOTS: [(u32, Verb); 16] = {
+    let mut slots = [(0, Verb::Quit); 16];
+    let mut i = 0;
+    while i < FOUR_LETTER_VERBS.len() {
+        // evaluated at compile time: an index out of bounds would fail the build
+        #[allow(clippy::indexing_slicing)]
+        {
+            slots[verb_slot(FOUR_LETTER_VERBS[i].0)] = FOUR_LETTER_VERBS[i];
+        }
+        i += 1;
     }
-    const MAIL: u32 = word(b"mail");
-    const RCPT: u32 = word(b"rcpt");
-    const DATA: u32 = word(b"data");
-    const EHLO: u32 = word(b"ehlo");
-    const HELO: u32 = word(b"helo");
-    const LHLO: u32 = word(b"lhlo");
-    const RSET: u32 = word(b"rset");
-    const QUIT: u32 = word(b"quit");
-    const NOOP: u32 = word(b"noop");
-    const BDAT: u32 = word(b"bdat");
-    const AUTH: u32 = word(b"auth");
-    const VRFY: u32 = word(b"vrfy");
-    const EXPN: u32 = word(b"expn");
-    const HELP: u32 = word(b"help");
+    slots
+};
+
+/// The verb of a command line, if it is one this codec knows.
+#[inline]
+pub(crate) fn verb_of(line: &[u8]) -> Option<Verb> {
     match line {
-        // every verb but STARTTLS has four letters: compare them as one lower-cased word
+        // every verb but STARTTLS has four letters: fold them into one lower-case word
         // (`| 0x20` maps exactly `X` and `x` to `x` for a letter `x`, and the verbs are
-        // all letters)
+        // all letters), and look it up in one probe
         [a, b, c, d] | [a, b, c, d, b' ', ..] => {
-            Some(match u32::from_le_bytes([*a, *b, *c, *d]) | 0x2020_2020 {
-                MAIL => Verb::Mail,
-                RCPT => Verb::Rcpt,
-                DATA => Verb::Data,
-                EHLO => Verb::Ehlo,
-                HELO => Verb::Helo,
-                LHLO => Verb::Lhlo,
-                RSET => Verb::Rset,
-                QUIT => Verb::Quit,
-                NOOP => Verb::Noop,
-                BDAT => Verb::Bdat,
-                AUTH => Verb::Auth,
-                VRFY => Verb::Vrfy,
-                EXPN => Verb::Expn,
-                HELP => Verb::Help,
-                _ => return None,
-            })
+            let word = u32::from_le_bytes([*a, *b, *c, *d]) | 0x2020_2020;
+            let &(candidate, verb) = VERB_SLOTS.get(verb_slot(word))?;
+            (candidate == word).then_some(verb)
         }
         _ => {
             let word = line.get(..8)?;
@@ -104,6 +118,48 @@ pub(crate) fn verb_of(line: &[u8]) -> Option<Verb> {
                 .then_some(Verb::StartTls)
         }
     }
+}
+
+/// Strips a case-insensitive prefix of at most eight octets whose letters are given in
+/// lower case (and whose other octets must match exactly), as one masked word compare.
+#[inline(always)]
+fn strip_word_prefix_ci<'a>(bytes: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let len = prefix.len();
+    let (word, letters) = prefix_word(prefix);
+    let head = match bytes.first_chunk::<8>() {
+        Some(octets) => u64::from_le_bytes(*octets),
+        None => {
+            let head = bytes.get(..len)?;
+            head.iter()
+                .enumerate()
+                .fold(0, |acc, (i, &b)| acc | u64::from(b) << (8 * i))
+        }
+    };
+    let mask = u64::MAX.checked_shr(64 - 8 * len as u32).unwrap_or(0);
+    if (head | letters) & mask == word {
+        bytes.get(len..)
+    } else {
+        None
+    }
+}
+
+/// A prefix as a little-endian word, and the case bit of each of its letters.
+#[inline(always)]
+const fn prefix_word(prefix: &[u8]) -> (u64, u64) {
+    let mut word = 0;
+    let mut letters = 0;
+    let mut i = 0;
+    while i < prefix.len() && i < 8 {
+        // evaluated at compile time (the prefixes are constants)
+        #[allow(clippy::indexing_slicing)]
+        let b = prefix[i];
+        word |= (b as u64) << (8 * i);
+        if b.is_ascii_lowercase() {
+            letters |= 0x20 << (8 * i);
+        }
+        i += 1;
+    }
+    (word, letters)
 }
 
 /// Splits at the first space: `(before, Some(after))` or `(all, None)`.
@@ -201,7 +257,7 @@ fn decode_bytes<'a>(mut line: &'a [u8], opts: &DecodeOptions) -> Result<Command<
         }
         Verb::Mail => {
             let arg = argument.ok_or(syntax)?;
-            let mut rest = strip_prefix_ci(arg, b"FROM:").ok_or(syntax)?;
+            let mut rest = strip_word_prefix_ci(arg, b"from:").ok_or(syntax)?;
             if opts.quirk_space_after_colon {
                 while let Some((b' ', after)) = rest.split_first() {
                     rest = after;
@@ -222,18 +278,20 @@ fn decode_bytes<'a>(mut line: &'a [u8], opts: &DecodeOptions) -> Result<Command<
         }
         Verb::Rcpt => {
             let arg = argument.ok_or(syntax)?;
-            let mut rest = strip_prefix_ci(arg, b"TO:").ok_or(syntax)?;
+            let mut rest = strip_word_prefix_ci(arg, b"to:").ok_or(syntax)?;
             if opts.quirk_space_after_colon {
                 while let Some((b' ', after)) = rest.split_first() {
                     rest = after;
                 }
             }
-            let (to, len) = match strip_prefix_ci(rest, b"<Postmaster>") {
-                Some(_) => (ForwardPath::Postmaster, b"<Postmaster>".len()),
-                None => {
-                    let (path, len) = parse_path(rest, utf8)?;
-                    (ForwardPath::Path(path), len)
-                }
+            // most recipients are no bare postmaster: the second octet tells at once
+            let postmaster = matches!(rest.get(1), Some(b'P' | b'p'))
+                && strip_prefix_ci(rest, b"<Postmaster>").is_some();
+            let (to, len) = if postmaster {
+                (ForwardPath::Postmaster, b"<Postmaster>".len())
+            } else {
+                let (path, len) = parse_path(rest, utf8)?;
+                (ForwardPath::Path(path), len)
             };
             let params = match rest.get(len..) {
                 Some([]) | None => RcptParameters::default(),
@@ -425,4 +483,66 @@ pub(crate) fn encode_sasl(response: &SaslResponse<'_>, out: &mut Vec<u8>) {
         SaslResponse::Data(data) => out.extend_from_slice(data.as_base64().as_bytes()),
     }
     out.extend_from_slice(b"\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_verb_has_its_own_slot() {
+        let mut seen = [false; 16];
+        for (word, verb) in FOUR_LETTER_VERBS {
+            let slot = verb_slot(word);
+            assert!(!seen[slot], "{verb} shares slot {slot}");
+            seen[slot] = true;
+            assert_eq!(VERB_SLOTS[slot], (word, verb));
+            let name = verb.as_str();
+            for spelling in [name.to_owned(), name.to_ascii_lowercase(), {
+                let mut mixed = name.to_ascii_lowercase().into_bytes();
+                mixed[1] = mixed[1].to_ascii_uppercase();
+                String::from_utf8(mixed).unwrap()
+            }] {
+                assert_eq!(verb_of(spelling.as_bytes()), Some(verb), "{spelling}");
+                let with_argument = format!("{spelling} x");
+                assert_eq!(verb_of(with_argument.as_bytes()), Some(verb));
+            }
+        }
+        // words that fold onto no verb, or onto an empty slot
+        for other in [
+            &b"MAIK"[..],
+            b"\0\0\0\0",
+            b"    ",
+            b"DATA:",
+            b"DAT",
+            b"QUITS",
+            b"\xcd\xc1\xc9\xcc",
+            b"m@il",
+        ] {
+            assert_eq!(verb_of(other), None, "{other:?}");
+        }
+        assert_eq!(verb_of(b"StartTLS"), Some(Verb::StartTls));
+        assert_eq!(verb_of(b"STARTTLS x"), Some(Verb::StartTls));
+        assert_eq!(verb_of(b"STARTTLSX"), None);
+    }
+
+    #[test]
+    fn word_prefixes_fold_letters_only() {
+        assert_eq!(
+            strip_word_prefix_ci(b"FROM:<a@b>", b"from:"),
+            Some(&b"<a@b>"[..])
+        );
+        assert_eq!(strip_word_prefix_ci(b"from:", b"from:"), Some(&b""[..]));
+        assert_eq!(
+            strip_word_prefix_ci(b"To:<a@b>", b"to:"),
+            Some(&b"<a@b>"[..])
+        );
+        assert_eq!(strip_word_prefix_ci(b"tO:", b"to:"), Some(&b""[..]));
+        // ":" is compared exactly (0x1a would fold onto it)
+        assert_eq!(strip_word_prefix_ci(b"FROM\x1a<a@b>", b"from:"), None);
+        assert_eq!(strip_word_prefix_ci(b"TO\x1a", b"to:"), None);
+        assert_eq!(strip_word_prefix_ci(b"FRO", b"from:"), None);
+        assert_eq!(strip_word_prefix_ci(b"FROX:<a@b>", b"from:"), None);
+        assert_eq!(strip_word_prefix_ci(b"", b"to:"), None);
+    }
 }

@@ -993,10 +993,9 @@ mod tests {
     fn one_pass_values_agree_with_the_general_way() {
         // each typed reader either declines or reads what the general path reads; the
         // cases around their edges, with the answer the general path gives
-        let rcpt: [(
-            &str,
-            Result<(Option<Notify>, Option<(&str, &str)>), DecodeError>,
-        ); 17] = [
+        // what the general path answers: NOTIFY, and ORCPT's type and address
+        type RcptAnswer<'a> = Result<(Option<Notify>, Option<(&'a str, &'a str)>), DecodeError>;
+        let rcpt: [(&str, RcptAnswer<'_>); 17] = [
             (
                 "NOTIFY=SUCCESS,FAILURE",
                 Ok((Notify::on(true, true, false), None)),
@@ -1063,10 +1062,10 @@ mod tests {
             let expected = expected.map(|(n, o)| (n, o.map(|(t, a)| (t.to_owned(), a.to_owned()))));
             assert_eq!(got, expected, "{raw}");
         }
-        let mail: [(
-            &str,
-            Result<(Option<u64>, Option<Body>, Option<Ret>, Option<&str>), DecodeError>,
-        ); 14] = [
+        // SIZE, BODY, RET and ENVID
+        type MailAnswer<'a> =
+            Result<(Option<u64>, Option<Body>, Option<Ret>, Option<&'a str>), DecodeError>;
+        let mail: [(&str, MailAnswer<'_>); 14] = [
             (
                 "SIZE=9999999999999999999",
                 Ok((Some(9_999_999_999_999_999_999), None, None, None)),
