@@ -265,6 +265,11 @@ async fn poplib_lists_retrieves_and_deletes_over_stls_and_pop3s() {
     let outdir = server.dir.path().join("poplib-keep");
     poplib_session(&server, "ssl", BOB, &outdir, "-").await;
     assert_eq!(maildir_files(&maildir).len(), 1);
+    // Retrieved and kept: \Seen for IMAP (in the file name).
+    assert_eq!(mailboxes.status(INBOX).unwrap().unseen, 0);
+    let changes = view.refresh().unwrap();
+    assert_eq!(changes.new_messages, 1);
+    assert!(view.messages()[0].has(mailwire_examples::mailstore::Flag::Seen));
     let cert = server.cert();
     let (ok, out, err) = python(
         r#"
@@ -306,7 +311,7 @@ async fn a_second_session_of_the_same_user_gets_in_use() {
     let cert = server.cert();
     let (ok, out, err) = python(
         r#"
-import poplib, ssl, sys
+import poplib, ssl, sys, time
 port, cafile, user, password, other, other_password = sys.argv[1:7]
 context = ssl.create_default_context(cafile=cafile)
 def connect():
@@ -326,10 +331,21 @@ third = connect()
 third.user(other)
 print("other", third.pass_(other_password).decode())
 third.quit()
-first.quit()
-again = connect()
-again.user(user)
-print("again", again.pass_(password).decode())
+# The first session marks the message and goes away without QUIT: nothing is removed,
+# and the lock goes with the connection.
+print("dele", first.dele(1).decode())
+first.file.close()
+first.sock.close()
+for attempt in range(100):
+    again = connect()
+    again.user(user)
+    try:
+        print("again", again.pass_(password).decode())
+        break
+    except poplib.error_proto as error:
+        again.close()
+        time.sleep(0.05)
+print("stat", *again.stat())
 again.quit()
 "#,
         &[
@@ -347,6 +363,18 @@ again.quit()
     assert!(line(&out, "second").starts_with("-ERR [IN-USE]"), "{out}");
     assert!(line(&out, "other").starts_with("+OK"), "{out}");
     assert!(line(&out, "again").starts_with("+OK"), "{out}");
+    assert!(
+        line(&out, "stat").starts_with("1 "),
+        "no QUIT, nothing removed: {out}"
+    );
+    let status = server
+        .running()
+        .mail_store()
+        .user(ALICE.0)
+        .unwrap()
+        .status(INBOX)
+        .unwrap();
+    assert_eq!(status.messages, 1);
     server.stop().await;
 }
 

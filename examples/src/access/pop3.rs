@@ -15,7 +15,9 @@
 //!   a valid RFC 1939 unique-id becomes `UIDVALIDITY.UID`);
 //! - RETR and TOP read the file (a message another session expunged meanwhile gets
 //!   `-ERR`); messages marked with DELE are removed only at QUIT, through the store,
-//!   so IMAP sessions see the expunge.
+//!   so IMAP sessions see the expunge; messages retrieved whole and kept are marked
+//!   \Seen at QUIT (as Dovecot does). A session that ends without QUIT changes
+//!   nothing.
 //!
 //! [`AccessListenerConfig::max_auth_failures`]: crate::config::AccessListenerConfig
 //! [`MailStore::lock_maildrop`]: crate::mailstore::MailStore::lock_maildrop
@@ -36,7 +38,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::{AccessListener, AccessRole, Stream};
-use crate::mailstore::{MailStoreError, Mailbox, MaildropLock};
+use crate::mailstore::{Flag, FlagOp, MailStoreError, Mailbox, MaildropLock};
 
 type Pop3Driver = Driver<Box<dyn Stream>, Server>;
 
@@ -139,6 +141,7 @@ pub(super) async fn run(
         lock: None,
         mailbox: None,
         uids: Vec::new(),
+        retrieved: Vec::new(),
     };
     loop {
         let next = tokio::select! {
@@ -190,6 +193,8 @@ struct State {
     mailbox: Option<Mailbox>,
     /// The UID of each message number (index = number - 1).
     uids: Vec<u32>,
+    /// UIDs of the messages retrieved whole (RETR): marked \Seen at QUIT.
+    retrieved: Vec<u32>,
 }
 
 fn now() -> std::time::Instant {
@@ -467,6 +472,9 @@ impl State {
                 break;
             }
         }
+        if top.is_none() && !self.retrieved.contains(&uid) {
+            self.retrieved.push(uid);
+        }
         driver.machine_mut().finish_body(now(), id)
     }
 
@@ -480,20 +488,40 @@ impl State {
             .iter()
             .filter_map(|number| self.uids.get(number.index()).copied())
             .collect();
-        if uids.is_empty() {
-            return driver.machine_mut().reply_ok(now(), id, "bye");
-        }
+        // Retrieved messages that stay are marked \Seen, as Dovecot does, so an IMAP
+        // client sees them read.
+        let seen: Vec<u32> = self
+            .retrieved
+            .iter()
+            .copied()
+            .filter(|uid| !uids.contains(uid))
+            .collect();
         let count = uids.len();
-        let removed = self
-            .with_mailbox(move |mailbox| mailbox.remove(&uids))
+        let updated = self
+            .with_mailbox(move |mailbox| {
+                if !seen.is_empty() {
+                    let marked = mailbox.store_flags(&seen, FlagOp::Add, &[Flag::Seen], &[], None);
+                    if let Err(error) = marked {
+                        tracing::warn!(%error, "cannot mark retrieved messages seen");
+                    }
+                }
+                if uids.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    mailbox.remove(&uids)
+                }
+            })
             .await;
-        match removed {
+        match updated {
             Some(Ok(_)) => {
-                tracing::info!(messages = count, "deleted at QUIT");
-                let text = format!(
-                    "{count} message{} deleted",
-                    if count == 1 { "" } else { "s" }
-                );
+                if count > 0 {
+                    tracing::info!(messages = count, "deleted at QUIT");
+                }
+                let text = match count {
+                    0 => String::from("bye"),
+                    1 => String::from("1 message deleted"),
+                    _ => format!("{count} messages deleted"),
+                };
                 driver.machine_mut().reply_ok(now(), id, &text)
             }
             Some(Err(error)) => {
