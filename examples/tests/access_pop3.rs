@@ -263,10 +263,20 @@ async fn poplib_lists_retrieves_and_deletes_over_stls_and_pop3s() {
     // A session without DELE removes nothing; a wrong password gets -ERR [AUTH].
     deliver(&server, BOB.0, &messages[1..], 1).await;
     let outdir = server.dir.path().join("poplib-keep");
-    poplib_session(&server, "ssl", BOB, &outdir, "-").await;
-    assert_eq!(maildir_files(&maildir).len(), 1);
+    let out = poplib_session(&server, "ssl", BOB, &outdir, "-").await;
+    let kept = maildir_files(&maildir);
+    assert_eq!(kept.len(), 1);
     // Retrieved and kept: \Seen for IMAP (in the file name).
-    assert_eq!(mailboxes.status(INBOX).unwrap().unseen, 0);
+    let names: Vec<_> = ["new", "cur"]
+        .iter()
+        .flat_map(|sub| std::fs::read_dir(maildir.join(sub)).unwrap())
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(
+        mailboxes.status(INBOX).unwrap().unseen,
+        0,
+        "{out}\n{names:?}"
+    );
     let changes = view.refresh().unwrap();
     assert_eq!(changes.new_messages, 1);
     assert!(view.messages()[0].has(mailwire_examples::mailstore::Flag::Seen));
