@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::lex::{ascii_lowercase, is_mime_token, Cursor};
+use super::lex::{ascii_lowercase, Cursor};
 use super::params::{parse_parameters, ParameterLimits, Parameters};
 use super::FieldError;
 
@@ -15,15 +15,6 @@ pub struct ContentType<'a> {
     media_type: Cow<'a, str>,
     subtype: Cow<'a, str>,
     params: Parameters<'a>,
-}
-
-fn lower_token<'a>(cursor: &mut Cursor<'a>) -> Option<Cow<'a, str>> {
-    let token = cursor.take_while(is_mime_token);
-    if token.is_empty() {
-        None
-    } else {
-        Some(ascii_lowercase(cursor.text_of(token)))
-    }
 }
 
 impl<'a> ContentType<'a> {
@@ -63,7 +54,7 @@ impl<'a> ContentType<'a> {
         if cursor.at_end() {
             return Err(FieldError::Empty);
         }
-        let media_type = lower_token(&mut cursor).ok_or(FieldError::Invalid {
+        let media_type = cursor.lower_token().ok_or(FieldError::Invalid {
             what: "content type",
         })?;
         cursor.skip_cfws();
@@ -73,7 +64,7 @@ impl<'a> ContentType<'a> {
             });
         }
         cursor.skip_cfws();
-        let subtype = lower_token(&mut cursor).ok_or(FieldError::Invalid {
+        let subtype = cursor.lower_token().ok_or(FieldError::Invalid {
             what: "content subtype",
         })?;
         let params = parse_parameters(&mut cursor, limits)?;
@@ -220,7 +211,7 @@ impl<'a> ContentDisposition<'a> {
         if cursor.at_end() {
             return Err(FieldError::Empty);
         }
-        let token = lower_token(&mut cursor).ok_or(FieldError::Invalid {
+        let token = cursor.lower_token().ok_or(FieldError::Invalid {
             what: "disposition type",
         })?;
         let disposition = match token.as_ref() {
@@ -314,7 +305,7 @@ impl<'a> ContentTransferEncoding<'a> {
         if cursor.at_end() {
             return Err(FieldError::Empty);
         }
-        let token = lower_token(&mut cursor).ok_or(FieldError::Invalid {
+        let token = cursor.lower_token().ok_or(FieldError::Invalid {
             what: "transfer encoding",
         })?;
         Ok(match token.as_ref() {

@@ -304,6 +304,29 @@ impl<'a> Cursor<'a> {
         self.slice(start, self.pos)
     }
 
+    /// Reads an RFC 2045 token, lowercased (borrowed when it already is, the
+    /// case noticed in the same pass); `None` if there is none.
+    pub(crate) fn lower_token(&mut self) -> Option<Cow<'a, str>> {
+        let start = self.pos;
+        let mut upper = false;
+        while let Some(b) = self.peek() {
+            if !is_mime_token(b) {
+                break;
+            }
+            upper |= b.is_ascii_uppercase();
+            self.pos += 1;
+        }
+        if self.pos == start {
+            return None;
+        }
+        let text = self.text_of(self.slice(start, self.pos));
+        Some(if upper {
+            Cow::Owned(text.to_ascii_lowercase())
+        } else {
+            text
+        })
+    }
+
     /// Reads a dot-atom-text or atom (`dots` allows interior dots).
     pub(crate) fn atom(&mut self, dots: bool) -> Option<&'a [u8]> {
         let text = self.take_while(|b| is_atext(b) || (dots && b == b'.'));

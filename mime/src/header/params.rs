@@ -296,9 +296,9 @@ fn starts_parameter(cursor: &Cursor<'_>) -> bool {
     !attribute.is_empty() && probe.peek() == Some(b'=')
 }
 
-/// Reads the next raw `attribute=value` pair (attribute as written, not
-/// lowercased), skipping junk; `None` at the end of the list.
-fn next_pair<'a>(cursor: &mut Cursor<'a>) -> Option<(&'a [u8], Cow<'a, [u8]>)> {
+/// Reads the next raw `attribute=value` pair (attribute lowercased, RFC
+/// 2231 markers kept), skipping junk; `None` at the end of the list.
+fn next_pair<'a>(cursor: &mut Cursor<'a>) -> Option<(Cow<'a, str>, Cow<'a, [u8]>)> {
     loop {
         cursor.skip_cfws();
         match cursor.peek() {
@@ -309,13 +309,12 @@ fn next_pair<'a>(cursor: &mut Cursor<'a>) -> Option<(&'a [u8], Cow<'a, [u8]>)> {
             }
             Some(_) => {}
         }
-        let attribute = cursor.take_while(is_mime_token);
-        if attribute.is_empty() {
+        let Some(attribute) = cursor.lower_token() else {
             // Not a parameter: skip the junk up to the next one.
             cursor.bump();
             skip_to_semicolon(cursor);
             continue;
-        }
+        };
         cursor.skip_cfws();
         if !cursor.eat(b'=') {
             skip_to_semicolon(cursor);
@@ -343,7 +342,6 @@ fn read_sections<'a>(
                 limit: limits.max_parameters,
             });
         }
-        let attribute = ascii_lowercase(cursor.text_of(attribute));
         let (name, index, extended) = match &attribute {
             Cow::Borrowed(raw) => {
                 let (name, index, extended) = split_attribute(raw);
@@ -455,7 +453,7 @@ pub(crate) fn parse_parameters<'a>(
     let mut list: Vec<Parameter<'a>> = Vec::new();
     let mut pairs = 0usize;
     while let Some((attribute, value)) = next_pair(cursor) {
-        if attribute.contains(&b'*') {
+        if attribute.contains('*') {
             *cursor = start;
             return parse_sections(cursor, limits);
         }
@@ -465,7 +463,7 @@ pub(crate) fn parse_parameters<'a>(
             });
         }
         pairs += 1;
-        let name = ascii_lowercase(cursor.text_of(attribute));
+        let name = attribute;
         if list.iter().any(|p| p.name == name) {
             continue;
         }

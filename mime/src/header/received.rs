@@ -50,17 +50,21 @@ pub struct Received<'a> {
 fn last_semicolon(raw: &[u8]) -> Option<usize> {
     let mut cursor = Cursor::new(raw);
     let mut last = None;
-    while let Some(b) = cursor.peek() {
-        match b {
-            b';' => {
+    // Jump from one byte that matters to the next.
+    while let Some(found) = raw
+        .get(cursor.pos()..)
+        .and_then(|rest| memchr::memchr3(b';', b'"', b'(', rest))
+    {
+        cursor.set_pos(cursor.pos() + found);
+        match cursor.peek() {
+            Some(b';') => {
                 last = Some(cursor.pos());
                 cursor.bump();
             }
-            b'"' => {
+            Some(b'"') => {
                 cursor.quoted_string();
             }
-            b'(' => cursor.skip_comment(),
-            _ => cursor.bump(),
+            _ => cursor.skip_comment(),
         }
     }
     last
@@ -232,5 +236,47 @@ mod tests {
         assert_eq!(MimeVersion::parse(b"1.(x)2").unwrap().to_string(), "1.2");
         assert!(MimeVersion::parse(b"one").is_err());
         assert!(MimeVersion::parse(b"99999999999.0").is_err());
+    }
+
+    /// The jumping search finds the semicolon a byte-by-byte walk finds.
+    #[test]
+    fn last_semicolon_outside_comments_and_quotes() {
+        fn walk(raw: &[u8]) -> Option<usize> {
+            let mut cursor = Cursor::new(raw);
+            let mut last = None;
+            while let Some(b) = cursor.peek() {
+                match b {
+                    b';' => {
+                        last = Some(cursor.pos());
+                        cursor.bump();
+                    }
+                    b'"' => {
+                        cursor.quoted_string();
+                    }
+                    b'(' => cursor.skip_comment(),
+                    _ => cursor.bump(),
+                }
+            }
+            last
+        }
+        let cases: [&[u8]; 9] = [
+            b"from a (b; c) by d; Tue, 1 Jul 2003 10:52:37 +0200 (x;y)",
+            b"from a \"q;\" by d; date",
+            b"from a (nested (c;) ;) by b",
+            b"from a (esc \\) ;) ; date",
+            b"\"unterminated ; quote",
+            b"(unterminated ; comment",
+            b"no semicolon at all",
+            b";;;",
+            b"a \"x\\\";\" ; b",
+        ];
+        for raw in cases {
+            assert_eq!(
+                last_semicolon(raw),
+                walk(raw),
+                "{:?}",
+                String::from_utf8_lossy(raw)
+            );
+        }
     }
 }

@@ -361,12 +361,31 @@ impl<'a> Part<'a> {
 const LARGE_BODY: usize = 4096;
 
 /// Position of the first LF in `window` that `needle` (LF "--" boundary) starts at.
+///
+/// Dashes are looked for rather than line breaks: most lines of a body do not
+/// start with one, and base64 has none, so there are fewer places to look at.
 fn next_line_with_prefix(window: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memchr_iter(b'\n', window).find(|&lf| {
-        window
-            .get(lf..)
-            .is_some_and(|rest| rest.starts_with(needle))
-    })
+    let mut from = 0;
+    while let Some(hit) = window
+        .get(from..)
+        .and_then(|rest| memchr::memchr(b'-', rest))
+    {
+        let dash = from + hit;
+        if dash > 0
+            && window.get(dash - 1) == Some(&b'\n')
+            && window
+                .get(dash - 1..)
+                .is_some_and(|rest| rest.starts_with(needle))
+        {
+            return Some(dash - 1);
+        }
+        // The rest of a run of dashes cannot start the needle (its LF comes first).
+        from = dash + 1;
+        while window.get(from) == Some(&b'-') {
+            from += 1;
+        }
+    }
+    None
 }
 
 /// Line count as IMAP reports it: every LF, and a last line without one.
@@ -587,5 +606,24 @@ mod tests {
         assert_eq!(count_lines(b"one\r\n"), 1);
         assert_eq!(count_lines(b"one\r\ntwo"), 2);
         assert_eq!(count_lines(b"\n\n"), 2);
+    }
+
+    /// The dash search finds what a search of every line start finds.
+    #[test]
+    fn next_delimiter_line_like_a_line_by_line_search() {
+        let needle = b"\n--b-1";
+        let window: &[u8] = b"x\n-- sig\n---b-1\n--b-\n--b-1 \n----\n--b-12\r\n--b-1\r\n--b-1--";
+        for start in 0..window.len() {
+            let window = &window[start..];
+            let expected =
+                memchr::memchr_iter(b'\n', window).find(|&lf| window[lf..].starts_with(needle));
+            assert_eq!(
+                next_line_with_prefix(window, needle),
+                expected,
+                "from {start}"
+            );
+        }
+        assert_eq!(next_line_with_prefix(b"--b-1\n", needle), None);
+        assert_eq!(next_line_with_prefix(b"\n--b-1", needle), Some(0));
     }
 }
