@@ -6,3 +6,5 @@ pub mod dmarc;
 pub mod dns;
 pub mod results;
 pub mod spf;
+#[cfg(feature = "tokio")]
+pub mod tokio;
