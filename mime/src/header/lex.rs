@@ -17,6 +17,8 @@ pub(crate) fn is_ws(byte: u8) -> bool {
 /// (the structured-field parsers test every byte of every value).
 const ATEXT: u8 = 1;
 const MIME_TOKEN: u8 = 2;
+/// `A` to `Z`, so a scan notices uppercase with the lookup it does anyway.
+const UPPER: u8 = 4;
 
 // Evaluated at compile time only: an index out of bounds would fail the
 // build, never run on input.
@@ -75,6 +77,9 @@ const fn byte_classes() -> [u8; 256] {
         }
         if token {
             class |= MIME_TOKEN;
+        }
+        if b.is_ascii_uppercase() {
+            class |= UPPER;
         }
         table[i] = class;
         i += 1;
@@ -308,19 +313,23 @@ impl<'a> Cursor<'a> {
     /// case noticed in the same pass); `None` if there is none.
     pub(crate) fn lower_token(&mut self) -> Option<Cow<'a, str>> {
         let start = self.pos;
-        let mut upper = false;
-        while let Some(b) = self.peek() {
-            if !is_mime_token(b) {
+        let rest = self.input.get(start..).unwrap_or_default();
+        let mut classes = 0;
+        let mut length = 0;
+        for &b in rest {
+            let class = class_of(b);
+            if class & MIME_TOKEN == 0 {
                 break;
             }
-            upper |= b.is_ascii_uppercase();
-            self.pos += 1;
+            classes |= class;
+            length += 1;
         }
-        if self.pos == start {
+        if length == 0 {
             return None;
         }
-        let text = self.text_of(self.slice(start, self.pos));
-        Some(if upper {
+        self.pos = start + length;
+        let text = self.text_of(rest.get(..length).unwrap_or_default());
+        Some(if classes & UPPER != 0 {
             Cow::Owned(text.to_ascii_lowercase())
         } else {
             text
