@@ -8,7 +8,8 @@
 //!
 //! Sections: the top-level keys (names, domains, users), `[mx]`, `[submission]`,
 //! `[submissions]` (the three SMTP listeners, [`ListenerConfig`]), `[pop3]`, `[pop3s]`
-//! (the mailbox-access listeners, [`AccessListenerConfig`]), `[tls]`,
+//! (the POP3 listeners, [`AccessListenerConfig`]), `[imap]`, `[imaps]` (the IMAP
+//! listeners, [`ImapListenerConfig`]), `[tls]`,
 //! `[mx_policy]` (optional checks of inbound clients), `[queue]`
 //! ([`QueueConfig`]), `[delivery]` ([`DeliveryConfig`]), `[relay]` ([`RelayConfig`]).
 
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use mailwire_smtp::types::Domain;
 use serde::{Deserialize, Serialize};
 
+use crate::access::imap::config::ImapListenerConfig;
 use crate::delivery::DeliveryConfig;
 use crate::queue::QueueConfig;
 use crate::relay::RelayConfig;
@@ -90,6 +92,12 @@ pub struct Config {
     /// The POP3S listener (port 995 role): TLS from the first byte. Default
     /// `127.0.0.1:2995`.
     pub pop3s: AccessListenerConfig,
+    /// The IMAP listener (port 143 role): STARTTLS, then LOGIN or AUTHENTICATE PLAIN
+    /// (LOGINDISABLED before TLS). Default `127.0.0.1:2143`.
+    pub imap: ImapListenerConfig,
+    /// The IMAP listener with TLS from the first byte (port 993 role). Default
+    /// `127.0.0.1:2993`.
+    pub imaps: ImapListenerConfig,
     /// The certificate.
     pub tls: TlsConfig,
     /// Checks of clients of the MX listener, each off by default.
@@ -281,6 +289,8 @@ impl Default for Config {
             submissions: ListenerConfig::on(loopback(2465)),
             pop3: AccessListenerConfig::on(loopback(2110)),
             pop3s: AccessListenerConfig::on(loopback(2995)),
+            imap: ImapListenerConfig::on(loopback(2143)),
+            imaps: ImapListenerConfig::on(loopback(2993)),
             tls: TlsConfig::default(),
             mx_policy: PolicyConfig::default(),
             queue: QueueConfig::default(),
@@ -324,6 +334,15 @@ const SECTION_COMMENTS: &[(&str, &str)] = &[
     (
         "pop3s",
         "The POP3S listener (port 995 role): TLS from the first byte.",
+    ),
+    (
+        "imap",
+        "The IMAP listener (port 143 role) serving each user's Maildir: STARTTLS, then\n\
+         LOGIN or AUTHENTICATE PLAIN (LOGINDISABLED before TLS).",
+    ),
+    (
+        "imaps",
+        "The IMAP listener with TLS from the first byte (port 993 role).",
     ),
     (
         "tls",
@@ -542,6 +561,9 @@ impl Config {
                 ));
             }
         }
+        for (key, listener) in [("imap", &self.imap), ("imaps", &self.imaps)] {
+            listener.validate().map_err(|reason| invalid(key, reason))?;
+        }
         if self
             .mx_policy
             .dnsbl_zones
@@ -598,6 +620,8 @@ mod tests {
         assert!(text.contains("listen = \"127.0.0.1:2525\""));
         assert!(text.contains("listen = \"127.0.0.1:2587\""));
         assert!(text.contains("listen = \"127.0.0.1:2465\""));
+        assert!(text.contains("[imap]\nenabled = true\nlisten = \"127.0.0.1:2143\""));
+        assert!(text.contains("[imaps]\nenabled = true\nlisten = \"127.0.0.1:2993\""));
         // The settings unset by default are shown commented out.
         assert!(text.contains("# [relay.smart_host]"), "{text}");
         assert!(text.contains("# ca_file = "), "{text}");

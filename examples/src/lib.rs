@@ -13,7 +13,8 @@
 //! - [`inbound`]: the SMTP listeners (MX, submission, submissions) and their sessions.
 //! - [`mailstore`]: the users' mailboxes (Maildir++ folders, UIDs, flags) that the IMAP
 //!   and POP3 servers read.
-//! - [`access`]: the mailbox-access listeners (POP3 and POP3S) and their sessions.
+//! - [`access`]: the mailbox-access listeners (POP3, POP3S, IMAP, IMAPS) and their
+//!   sessions.
 //! - [`server`]: starts the whole system (listeners, queue runner, delivery agent) and
 //!   stops it.
 //! - [`harness`]: the embeddable test server: the whole system on ephemeral ports with a

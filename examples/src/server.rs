@@ -9,7 +9,7 @@
 //! `mailserver` binary is these two calls; tests call them too, on port 0 and a
 //! temporary data folder.
 //!
-//! The POP3 listeners ([`crate::access`]) read the same Maildirs through the
+//! The POP3 and IMAP listeners ([`crate::access`]) read the same Maildirs through the
 //! [`crate::mailstore`].
 //!
 //! Data folder layout: `mailserver.toml` (configuration), `users` (user store),
@@ -461,6 +461,30 @@ pub async fn start_with(
         tracing::info!(role = %role, listen = %bound, "listening");
         addresses.insert(role.name(), bound);
         let listener = AccessListener::new(role, settings.clone(), Arc::clone(&access));
+        tasks.push((
+            role.name(),
+            tokio::spawn(Arc::new(listener).serve(socket, watcher.clone())),
+        ));
+    }
+    for (role, settings) in [
+        (AccessRole::Imap, &config.imap),
+        (AccessRole::Imaps, &config.imaps),
+    ] {
+        if !settings.enabled {
+            continue;
+        }
+        let socket =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartError::AccessBind {
+                    role,
+                    address: settings.listen,
+                    source,
+                })?;
+        let bound = socket.local_addr()?;
+        tracing::info!(role = %role, listen = %bound, "listening");
+        addresses.insert(role.name(), bound);
+        let listener = AccessListener::imap(role, settings, Arc::clone(&access));
         tasks.push((
             role.name(),
             tokio::spawn(Arc::new(listener).serve(socket, watcher.clone())),

@@ -1,5 +1,7 @@
 //! The mailbox-access listeners: POP3 (port 110 role, STLS) and POP3S (port 995 role,
-//! implicit TLS), reading the users' mailboxes through the [`crate::mailstore`].
+//! implicit TLS), and IMAP (port 143 role, STARTTLS) and IMAPS (port 993 role,
+//! implicit TLS, see [`imap`]), reading the users' mailboxes through the
+//! [`crate::mailstore`].
 //!
 //! Each listener accepts connections up to its
 //! [`AccessListenerConfig::max_connections`] and runs one session per connection in
@@ -8,6 +10,7 @@
 //! submission, and only under TLS; the store's blocking file work runs in
 //! `spawn_blocking`.
 
+pub mod imap;
 pub mod pop3;
 
 use std::fmt;
@@ -33,6 +36,10 @@ pub enum AccessRole {
     Pop3,
     /// POP3 over implicit TLS (port 995 role).
     Pop3s,
+    /// IMAP with STARTTLS (port 143 role).
+    Imap,
+    /// IMAP over implicit TLS (port 993 role).
+    Imaps,
 }
 
 impl AccessRole {
@@ -42,12 +49,14 @@ impl AccessRole {
         match self {
             AccessRole::Pop3 => "pop3",
             AccessRole::Pop3s => "pop3s",
+            AccessRole::Imap => "imap",
+            AccessRole::Imaps => "imaps",
         }
     }
 
     /// True when the connection is TLS from the first byte.
     pub fn implicit_tls(self) -> bool {
-        matches!(self, AccessRole::Pop3s)
+        matches!(self, AccessRole::Pop3s | AccessRole::Imaps)
     }
 }
 
@@ -135,6 +144,8 @@ pub struct AccessListener {
     settings: AccessListenerConfig,
     access: Arc<Access>,
     connections: Arc<Semaphore>,
+    /// What an IMAP listener needs besides (`None` for POP3).
+    imap: Option<imap::ImapSetup>,
 }
 
 impl AccessListener {
@@ -146,7 +157,21 @@ impl AccessListener {
             settings,
             access,
             connections,
+            imap: None,
         }
+    }
+
+    /// An IMAP listener (`role` [`AccessRole::Imap`] or [`AccessRole::Imaps`]) with
+    /// `settings`.
+    pub fn imap(
+        role: AccessRole,
+        settings: &imap::config::ImapListenerConfig,
+        access: Arc<Access>,
+    ) -> Self {
+        let setup = imap::ImapSetup::new(role, settings, &access.hostname);
+        let mut listener = AccessListener::new(role, settings.common(), access);
+        listener.imap = Some(setup);
+        listener
     }
 
     /// The role.
@@ -226,6 +251,9 @@ impl AccessListener {
                     AccessRole::Pop3 | AccessRole::Pop3s => {
                         pop3::run(listener, stream, shutdown).await;
                     }
+                    AccessRole::Imap | AccessRole::Imaps => {
+                        imap::run(listener, stream, shutdown).await;
+                    }
                 }
                 drop(permit);
             }
@@ -239,7 +267,8 @@ impl AccessListener {
         use tokio::io::AsyncWriteExt;
         let refusal: &[u8] = match self.role {
             AccessRole::Pop3 => b"-ERR [SYS/TEMP] too many connections, try again later\r\n",
-            AccessRole::Pop3s => return,
+            AccessRole::Imap => b"* BYE Too many connections, try again later\r\n",
+            AccessRole::Pop3s | AccessRole::Imaps => return,
         };
         // Best effort: the client may already be gone.
         let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(refusal)).await;

@@ -159,6 +159,8 @@ fn run(data_dir: &Path, prepared: Prepared) -> ExitCode {
     let Some(runtime) = runtime() else {
         return ExitCode::FAILURE;
     };
+    let demo_user = prepared.config.demo_user.to_lowercase();
+    let cert = Config::resolve(data_dir, &prepared.config.tls.cert);
     runtime.block_on(async {
         let running = match server::start(
             prepared.config,
@@ -179,7 +181,12 @@ fn run(data_dir: &Path, prepared: Prepared) -> ExitCode {
                 println!("mailserver: {role} listening on {address}");
             }
         }
-        for role in [AccessRole::Pop3, AccessRole::Pop3s] {
+        for role in [
+            AccessRole::Pop3,
+            AccessRole::Pop3s,
+            AccessRole::Imap,
+            AccessRole::Imaps,
+        ] {
             if let Some(address) = running.access_address(role) {
                 println!("mailserver: {role} listening on {address}");
             }
@@ -190,11 +197,63 @@ fn run(data_dir: &Path, prepared: Prepared) -> ExitCode {
         };
         println!("mailserver: delivery agent (lmtp) listening on {lmtp}");
         println!("mailserver: data in {}", data_dir.display());
+        if !demo_user.is_empty() {
+            print_client_settings(&running, &demo_user, &cert);
+        }
         let _ = std::io::stdout().flush();
         wait_for_signal().await;
         running.shutdown().await;
         ExitCode::SUCCESS
     })
+}
+
+/// How to point Thunderbird (or any mail client) at this server as `user`.
+fn print_client_settings(running: &server::Running, user: &str, cert: &Path) {
+    let both = |plain: Option<std::net::SocketAddr>, tls: Option<std::net::SocketAddr>| {
+        let mut ways = Vec::new();
+        if let Some(address) = plain {
+            ways.push(format!(
+                "server {} port {}, STARTTLS",
+                address.ip(),
+                address.port()
+            ));
+        }
+        if let Some(address) = tls {
+            ways.push(format!(
+                "server {} port {}, SSL/TLS",
+                address.ip(),
+                address.port()
+            ));
+        }
+        ways.join("; or ")
+    };
+    let incoming = both(
+        running.access_address(AccessRole::Imap),
+        running.access_address(AccessRole::Imaps),
+    );
+    let download = both(
+        running.access_address(AccessRole::Pop3),
+        running.access_address(AccessRole::Pop3s),
+    );
+    let outgoing = both(
+        running.address(Role::Submission),
+        running.address(Role::Submissions),
+    );
+    println!("mailserver: to use it as {user} from Thunderbird or any mail client:");
+    if !incoming.is_empty() {
+        println!("mailserver:   incoming mail (IMAP): {incoming}");
+    }
+    if !download.is_empty() {
+        println!("mailserver:   or incoming mail (POP3): {download}");
+    }
+    if !outgoing.is_empty() {
+        println!("mailserver:   outgoing mail (SMTP): {outgoing}");
+    }
+    println!("mailserver:   user name {user}, normal password (the one printed at first start)");
+    println!(
+        "mailserver:   the certificate is self-signed: accept it once, or trust {}",
+        cert.display()
+    );
 }
 
 /// Ctrl-C, or SIGTERM on unix.

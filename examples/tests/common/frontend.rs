@@ -83,6 +83,8 @@ pub fn test_config() -> Config {
     any(&mut config.submissions);
     config.pop3.listen = "127.0.0.1:0".parse().unwrap();
     config.pop3s.listen = "127.0.0.1:0".parse().unwrap();
+    config.imap.listen = "127.0.0.1:0".parse().unwrap();
+    config.imaps.listen = "127.0.0.1:0".parse().unwrap();
     config.delivery.lmtp_listen = String::from("127.0.0.1:0");
     config.postmaster = ALICE.0.to_string();
     config
@@ -121,6 +123,10 @@ impl TestServer {
 
     pub fn address(&self, role: Role) -> SocketAddr {
         self.running().address(role).unwrap()
+    }
+
+    pub fn imap_port(&self, role: mailwire_examples::access::AccessRole) -> u16 {
+        self.running().access_address(role).unwrap().port()
     }
 
     pub fn port(&self, role: Role) -> u16 {

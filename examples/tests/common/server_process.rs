@@ -45,6 +45,8 @@ pub fn config(mx_port: u16, dns: SocketAddr) -> Config {
     config.submissions.enabled = false;
     config.pop3.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     config.pop3s.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    config.imap.enabled = false;
+    config.imaps.enabled = false;
     config.delivery.lmtp_listen = String::from("127.0.0.1:0");
     config.relay.dns = mailwire_examples::dns::DnsConfig::Nameserver(dns);
     config.relay.dns_timeout_secs = 2;
