@@ -250,7 +250,7 @@ pub(crate) fn parse_mailbox(text: &[u8], utf8: bool) -> Result<(Mailbox<'_>, usi
 }
 
 /// `Path = "<" [ A-d-l ":" ] Mailbox ">"` at the start of `text`, and its length.
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_path(text: &[u8], utf8: bool) -> Result<(Path<'_>, usize), DecodeError> {
     let inner = match text.split_first() {
         Some((b'<', inner)) => inner,

@@ -64,17 +64,100 @@ const REGISTERED: [&str; 33] = [
     "LIMITS",
 ];
 
-/// The canonical spelling of a registered keyword.
-pub(crate) fn registered_keyword(keyword: &str) -> Option<&'static str> {
-    // upper-case into a stack buffer, then one `match` (a length switch and a compare)
-    let mut upper = [0u8; 20];
-    let bytes = keyword.as_bytes();
-    let slot = upper.get_mut(..bytes.len())?;
-    for (u, b) in slot.iter_mut().zip(bytes) {
-        *u = b.to_ascii_uppercase();
+/// Multiplier of the perfect hash of [`REGISTERED`]: the top six bits of
+/// `(first eight octets folded to lower case, xor the length) * KEYWORD_HASH` differ for
+/// every keyword (a test checks).
+const KEYWORD_HASH: u64 = 0x992c_7e2b_b538_ec05;
+
+/// Up to the first eight octets of `keyword` as a little-endian word, zeros after.
+#[inline]
+const fn head_word(keyword: &[u8]) -> u64 {
+    let mut word = 0u64;
+    let mut i = 0;
+    while i < keyword.len() && i < 8 {
+        // `i` is below the length the loop checks
+        #[allow(clippy::indexing_slicing)]
+        {
+            word |= (keyword[i] as u64) << (8 * i);
+        }
+        i += 1;
     }
-    let found = REGISTERED.iter().position(|k| k.as_bytes() == &*slot)?;
-    REGISTERED.get(found).copied()
+    word
+}
+
+/// The case bit of each letter among the first eight octets of `keyword`.
+const fn head_letters(keyword: &[u8]) -> u64 {
+    let mut letters = 0u64;
+    let mut i = 0;
+    while i < keyword.len() && i < 8 {
+        // `i` is below the length the loop checks
+        #[allow(clippy::indexing_slicing)]
+        if keyword[i].is_ascii_alphabetic() {
+            letters |= 0x20 << (8 * i);
+        }
+        i += 1;
+    }
+    letters
+}
+
+/// The slot of a keyword (its head word and length) in [`KEYWORD_SLOTS`]. Only a
+/// hint: the keyword in the slot is compared in full.
+#[inline]
+const fn keyword_slot(head: u64, len: usize) -> usize {
+    let folded = head | (0x2020_2020_2020_2020 & (u64::MAX >> (64 - 8 * min8(len))));
+    ((folded ^ len as u64).wrapping_mul(KEYWORD_HASH) >> 58) as usize
+}
+
+/// `len`, at most 8, at least 1 (an empty keyword hashes as a one-octet one).
+const fn min8(len: usize) -> u32 {
+    if len > 8 {
+        8
+    } else if len == 0 {
+        1
+    } else {
+        len as u32
+    }
+}
+
+/// A registered keyword in its hash slot: its spelling, head word (upper case) and the
+/// case bits of the letters in that head.
+type KeywordSlot = Option<(&'static str, u64, u64)>;
+
+/// Each registered keyword in the slot of its hash.
+const KEYWORD_SLOTS: [KeywordSlot; 64] = {
+    let mut slots: [KeywordSlot; 64] = [None; 64];
+    let mut i = 0;
+    while i < REGISTERED.len() {
+        // evaluated at compile time: an index out of bounds would fail the build
+        #[allow(clippy::indexing_slicing)]
+        {
+            let keyword = REGISTERED[i].as_bytes();
+            let head = head_word(keyword);
+            slots[keyword_slot(head, keyword.len())] =
+                Some((REGISTERED[i], head, head_letters(keyword)));
+        }
+        i += 1;
+    }
+    slots
+};
+
+/// The canonical spelling of a registered keyword, whatever its case: one probe of the
+/// hash table, then the head compared as one word (letters folded, other octets exact)
+/// and the rest octet by octet.
+pub(crate) fn registered_keyword(keyword: &str) -> Option<&'static str> {
+    let bytes = keyword.as_bytes();
+    let head = match bytes.first_chunk::<8>() {
+        Some(octets) => u64::from_le_bytes(*octets),
+        None => head_word(bytes),
+    };
+    let (candidate, upper, letters) = (*KEYWORD_SLOTS.get(keyword_slot(head, bytes.len()))?)?;
+    let same = candidate.len() == bytes.len()
+        && (head | letters) == (upper | letters)
+        && candidate
+            .as_bytes()
+            .get(8..)
+            .is_none_or(|tail| tail.eq_ignore_ascii_case(bytes.get(8..).unwrap_or_default()));
+    same.then_some(candidate)
 }
 
 /// RFC 9422 §4: `limit = name "=" value`; RCPTMAX, MAILMAX, RCPTDOMAINMAX are 1*6DIGIT.
@@ -103,7 +186,16 @@ pub(crate) fn parse_capability(line: &str) -> Result<Capability<'_>, DecodeError
         .rposition(|&b| b != b' ')
         .map_or(0, |i| i + 1);
     let line = line.get(..trimmed).unwrap_or_default();
-    let (head, params) = match super::find_byte(b' ', line.as_bytes()) {
+    // the keyword is usually a run of letters, digits and hyphens up to the space: one
+    // pass finds it and checks it (then only its first octet is left to check)
+    let run = super::run_end(&super::LDH, line.as_bytes(), 0);
+    let ldh_head = matches!(line.as_bytes().get(run), None | Some(b' '));
+    let space = if ldh_head {
+        Some(run).filter(|&run| run < line.len())
+    } else {
+        super::find_byte(b' ', line.as_bytes())
+    };
+    let (head, params) = match space {
         Some(space) => (
             line.get(..space).unwrap_or_default(),
             line.get(space + 1..).unwrap_or_default(),
@@ -121,7 +213,12 @@ pub(crate) fn parse_capability(line: &str) -> Result<Capability<'_>, DecodeError
             legacy_form: true,
         });
     }
-    if !is_keyword(head.as_bytes()) || !is_param_list(params.as_bytes()) {
+    let keyword_ok = if ldh_head {
+        head.as_bytes().first().is_some_and(|&b| is_let_dig(b))
+    } else {
+        is_keyword(head.as_bytes())
+    };
+    if !keyword_ok || !is_param_list(params.as_bytes()) {
         return Err(DecodeError::InvalidEhloLine);
     }
     let Some(keyword) = registered_keyword(head) else {
@@ -397,6 +494,38 @@ pub(crate) fn decode_ehlo<'r>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registered_keywords_have_their_own_slots() {
+        let mut seen = [false; 64];
+        for keyword in REGISTERED {
+            let slot = keyword_slot(head_word(keyword.as_bytes()), keyword.len());
+            assert!(!seen[slot], "{keyword} shares slot {slot}");
+            seen[slot] = true;
+            assert_eq!(registered_keyword(keyword), Some(keyword));
+            assert_eq!(
+                registered_keyword(&keyword.to_ascii_lowercase()),
+                Some(keyword)
+            );
+        }
+        for other in [
+            "",
+            "SIZ",
+            "SIZES",
+            "X-SIZE",
+            "PIPELININ",
+            "PIPELINIMG",
+            "ENHANCEDSTATUSCODE",
+            "ENHANCEDSTATUSCODEZ",
+            "8BITMIMEX",
+            "XEXPS",
+            // octets that fold onto "-" or a digit are not them
+            "MT\rPRIORITY",
+            "\x18BITMIME",
+        ] {
+            assert_eq!(registered_keyword(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn keywords_and_params() {

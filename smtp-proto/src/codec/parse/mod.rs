@@ -39,6 +39,7 @@ enum Set {
     Xchar,
     Digit,
     AtextValue,
+    ReplyText,
 }
 
 /// Builds a membership table at compile time.
@@ -62,6 +63,7 @@ const fn table(set: Set) -> [bool; 256] {
                 Set::Xchar => b >= 33 && b <= 126 && b != b'+' && b != b'=',
                 Set::Digit => b.is_ascii_digit(),
                 Set::AtextValue => is_atext_ascii(b) && is_esmtp_value_ascii(b),
+                Set::ReplyText => b == b'\t' || b >= 32 && b != 127,
             };
         }
         i += 1;
@@ -90,6 +92,8 @@ pub(crate) static XCHAR_TABLE: [bool; 256] = table(Set::Xchar);
 pub(crate) static DIGIT: [bool; 256] = table(Set::Digit);
 /// `atext` that may stand in an `esmtp-value` (all but "=").
 pub(crate) static ATEXT_VALUE: [bool; 256] = table(Set::AtextValue);
+/// Reply text: HT, SP, printable ASCII and octets beyond ASCII ([`is_text`] with UTF-8).
+pub(crate) static REPLY_TEXT: [bool; 256] = table(Set::ReplyText);
 
 /// `esmtp-value = 1*(%d33-60 / %d62-126)`.
 const fn is_esmtp_value_ascii(b: u8) -> bool {
@@ -345,7 +349,7 @@ fn lf_mask(word: u64) -> u64 {
 /// Position of the first LF in `s`, sixteen octets per step (two words tested with one
 /// branch). Lines longer than [`LINE_HEAD`] are left to memchr.
 #[inline(always)]
-fn find_lf_words(s: &[u8]) -> Option<usize> {
+pub(crate) fn find_lf_words(s: &[u8]) -> Option<usize> {
     let mut rest = s;
     let mut offset = 0;
     while let Some((pair, tail)) = rest.split_first_chunk::<16>() {
@@ -473,6 +477,7 @@ mod tests {
             );
             assert_eq!(member(&ESMTP_VALUE_UTF8, b), is_esmtp_value_octet(b, true));
             assert_eq!(member(&XCHAR_TABLE, b), is_xchar(b));
+            assert_eq!(member(&REPLY_TEXT, b), is_text(b, true));
         }
     }
 

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::{frame_line, is_text};
+use super::frame_line;
 use crate::codec::{DecodeOptions, ReplyLine};
 use crate::error::DecodeError;
 use crate::types::{EnhancedStatusCode, Reply, ReplyCode};
@@ -20,7 +20,7 @@ fn parse_code(bytes: &[u8]) -> Result<ReplyCode, DecodeError> {
 /// Reply text: HT, SP, printable ASCII, and octets beyond ASCII (servers under SMTPUTF8
 /// send UTF-8; the caller checks the octets are UTF-8).
 fn is_reply_text(text: &[u8]) -> bool {
-    text.iter().all(|&b| is_text(b, true))
+    super::run_end(&super::REPLY_TEXT, text, 0) == text.len()
 }
 
 /// Checks one reply line (line end removed) without converting it: its code, whether it
@@ -102,7 +102,7 @@ pub(crate) fn reply_raw_texts(wire: &str) -> impl Iterator<Item = &str> + '_ {
     let mut rest = Some(wire);
     std::iter::from_fn(move || {
         let current = rest?;
-        let line = match memchr::memchr(b'\n', current.as_bytes()) {
+        let line = match super::find_lf_words(current.as_bytes()) {
             Some(lf) => {
                 rest = current.get(lf + 1..);
                 current.get(..lf.saturating_sub(1)).unwrap_or("")
