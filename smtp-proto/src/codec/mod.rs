@@ -128,15 +128,10 @@ pub fn decode_command<'a>(
 ) -> Result<Status<Command<'a>>, DecodeError> {
     match parse::frame_line(input, opts.max_command_line, opts.quirk_bare_lf)? {
         None => Ok(Status::Partial),
-        Some((line, consumed)) => {
-            if let Some(value) = parse::command::bare_verb_command(line) {
-                return Ok(Status::Complete { value, consumed });
-            }
-            Ok(Status::Complete {
-                value: parse::command::decode_line(line, opts)?,
-                consumed,
-            })
-        }
+        Some((line, consumed)) => Ok(Status::Complete {
+            value: parse::command::decode_line(line, opts)?,
+            consumed,
+        }),
     }
 }
 

@@ -12,6 +12,7 @@ use crate::types::{
 
 /// Length of the Domain at the start of `s`; labels are `Let-dig [Ldh-str]`, or contain
 /// non-ASCII octets (U-labels) when `utf8`.
+#[inline(always)]
 pub(crate) fn scan_domain(s: &[u8], utf8: bool) -> Result<usize, DecodeError> {
     let let_dig = let_dig_table(utf8);
     // one pass: runs of letters and digits, stopping only at the rarer hyphen (inside a
@@ -163,6 +164,7 @@ pub(crate) fn parse_host(text: &[u8], utf8: bool) -> Result<(Host<'_>, usize), D
 }
 
 /// Length of the local part (Dot-string or Quoted-string) at the start of `s`.
+#[inline(always)]
 pub(crate) fn scan_local_part(s: &[u8], utf8: bool) -> Result<usize, DecodeError> {
     let len = if s.first() == Some(&b'"') {
         scan_quoted_string(s, utf8)?
@@ -193,6 +195,7 @@ fn scan_quoted_string(s: &[u8], utf8: bool) -> Result<usize, DecodeError> {
 }
 
 /// `Dot-string = Atom *("." Atom)`.
+#[inline(always)]
 fn scan_dot_string(s: &[u8], utf8: bool) -> Result<usize, DecodeError> {
     let atext = if utf8 { &ATEXT_UTF8 } else { &ATEXT_ASCII };
     // atom by atom: each one non-empty, joined by single dots, none trailing

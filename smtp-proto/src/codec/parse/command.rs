@@ -184,23 +184,6 @@ fn strip_prefix_ci<'a>(bytes: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
     }
 }
 
-/// The commands that are a verb alone (DATA, RSET, QUIT, NOOP, HELP, STARTTLS), which
-/// make about a third of a session's lines: recognised before the general decoder, so
-/// they skip its argument handling and its assembly of larger commands.
-#[inline(always)]
-pub(crate) fn bare_verb_command(line: &[u8]) -> Option<Command<'static>> {
-    // the whole line is the verb: four letters, or the eight of STARTTLS
-    Some(match (line.len(), verb_of(line)?) {
-        (4, Verb::Data) => Command::Data,
-        (4, Verb::Rset) => Command::Rset,
-        (4, Verb::Quit) => Command::Quit,
-        (4, Verb::Noop) => Command::Noop { argument: None },
-        (4, Verb::Help) => Command::Help { topic: None },
-        (8, Verb::StartTls) => Command::StartTls,
-        _ => return None,
-    })
-}
-
 /// Decodes one command line, its line end already removed.
 #[inline]
 pub(crate) fn decode_line<'a>(
@@ -541,29 +524,6 @@ mod tests {
         assert_eq!(verb_of(b"StartTLS"), Some(Verb::StartTls));
         assert_eq!(verb_of(b"STARTTLS x"), Some(Verb::StartTls));
         assert_eq!(verb_of(b"STARTTLSX"), None);
-    }
-
-    #[test]
-    fn bare_verbs_are_whole_lines() {
-        assert_eq!(bare_verb_command(b"DATA"), Some(Command::Data));
-        assert_eq!(bare_verb_command(b"quit"), Some(Command::Quit));
-        assert_eq!(bare_verb_command(b"StartTLS"), Some(Command::StartTls));
-        assert_eq!(
-            bare_verb_command(b"NOOP"),
-            Some(Command::Noop { argument: None })
-        );
-        // eight octets that are a verb and an argument, or an argument-taking verb
-        for line in [
-            &b"HELP :+2"[..],
-            b"NOOP abc",
-            b"DATA xyz",
-            b"MAIL",
-            b"EHLO",
-            b"DAT",
-            b"DATA ",
-        ] {
-            assert_eq!(bare_verb_command(line), None, "{line:?}");
-        }
     }
 
     #[test]
