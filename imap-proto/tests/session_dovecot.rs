@@ -401,7 +401,6 @@ async fn scenario(dovecot: &Dovecot) {
         Some(&b"AAECAw=="[..])
     );
     // The whole message as a MIME tree, on demand.
-    #[cfg(feature = "mime")]
     {
         let tree = messages[1].mime().unwrap().unwrap();
         let [text, attachment] = tree.root().children() else {

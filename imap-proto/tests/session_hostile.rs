@@ -781,3 +781,26 @@ async fn xoauth2_sends_the_token_and_a_refusal_carries_the_servers_text() {
     })
     .await;
 }
+
+#[test]
+fn the_session_its_streams_and_its_futures_are_send() {
+    fn send<T: Send>(_: &T) {}
+    let uses = async {
+        let mut session = plaintext(1).connect().await.unwrap();
+        session.login("alice", "pw").await.unwrap();
+        let mut messages = session
+            .fetch(Uids::All, FetchOptions::new().body())
+            .await
+            .unwrap();
+        send(&messages);
+        let _ = messages.next().await;
+        drop(messages);
+        let mut idle = session.idle().await.unwrap();
+        send(&idle);
+        let _ = idle.next().await;
+        idle.done().await.unwrap();
+        session.logout().await.unwrap();
+    };
+    // Only compiled: tokio::spawn needs all of this to be Send.
+    send(&uses);
+}

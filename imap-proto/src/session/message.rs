@@ -320,14 +320,13 @@ impl Message {
     }
 
     /// The subject from the envelope, as sent (RFC 2047 encoded words are decoded by
-    /// [`Message::decoded_subject`], feature `mime`).
+    /// [`Message::decoded_subject`]).
     pub fn subject(&self) -> Option<Cow<'_, str>> {
         let subject = self.envelope.as_ref()?.subject.as_ref()?;
         Some(subject.to_str_lossy())
     }
 
     /// The subject from the envelope with RFC 2047 encoded words decoded.
-    #[cfg(feature = "mime")]
     pub fn decoded_subject(&self) -> Option<String> {
         let subject = self.envelope.as_ref()?.subject.as_ref()?;
         Some(mailwire_mime::encoded_word::decode_unstructured(subject.as_bytes()).into_owned())
@@ -338,9 +337,8 @@ impl Message {
         address_text(self.envelope.as_ref()?.from.first()?)
     }
 
-    /// The whole message parsed as a MIME tree (feature `mime`): its parts, decoded
+    /// The whole message parsed as a MIME tree (mailwire-mime): its parts, decoded
     /// bodies, attachments. `None` when `BODY[]` was not fetched.
-    #[cfg(feature = "mime")]
     pub fn mime(
         &self,
     ) -> Option<Result<mailwire_mime::tree::Message<'_>, mailwire_mime::error::ParseError>> {
@@ -488,6 +486,46 @@ mod tests {
             Uids::from(uid(u32::MAX)).to_sequence_set(),
             Some(SequenceSet::single(uid(u32::MAX)))
         );
+    }
+
+    #[test]
+    fn message_from_items_sorts_them_out() {
+        use crate::types::{Envelope, IString};
+        let envelope = Envelope {
+            subject: IString::try_from("=?utf-8?q?caf=C3=A9?= time").ok(),
+            from: vec![Address {
+                name: None,
+                adl: None,
+                mailbox: IString::try_from("ann").ok(),
+                host: IString::try_from("example.org").ok(),
+            }],
+            ..Envelope::default()
+        };
+        let items = vec![
+            MessageDataItem::Uid(uid(42)),
+            MessageDataItem::Flags(vec![FlagFetch::Flag(Flag::Seen), FlagFetch::Recent]),
+            MessageDataItem::Envelope(Box::new(envelope)),
+            MessageDataItem::Rfc822Size(1234),
+            MessageDataItem::BodySection {
+                section: Some(Section::Header(None)),
+                origin: None,
+                data: IString::try_from("Subject: x\r\n\r\n").ok(),
+            },
+        ];
+        let message = Message::from_items(uid(3), items, Vec::new());
+        assert_eq!(message.uid, Some(uid(42)));
+        assert!(message.is_seen());
+        assert!(message.recent);
+        assert_eq!(message.size, Some(1234));
+        assert_eq!(
+            message.subject().as_deref(),
+            Some("=?utf-8?q?caf=C3=A9?= time")
+        );
+        assert_eq!(message.decoded_subject().as_deref(), Some("café time"));
+        assert_eq!(message.from_address().as_deref(), Some("ann@example.org"));
+        assert_eq!(message.header(), Some(&b"Subject: x\r\n\r\n"[..]));
+        assert_eq!(message.body(), None);
+        assert!(message.mime().is_none());
     }
 
     #[test]
