@@ -3,6 +3,11 @@
 //!
 //! Constructors validate, so a value that exists encodes to valid SMTP. Decoded values
 //! borrow the input; every type has an `into_owned` giving a `'static` copy.
+//!
+//! Text values (domains, local parts, xtext, arguments, ...) keep the octets the grammar
+//! accepted, so decoding a command makes no UTF-8 pass per value; `as_str` makes the
+//! `&str` when it is called (a check that cannot fail, as cheap as a scan of the value),
+//! and `as_bytes` where offered gives the octets for free.
 
 mod address;
 mod capability;
