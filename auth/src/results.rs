@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::dkim::{DkimOutcome, DkimResult};
 use crate::dmarc::{DkimIdentity, DmarcOutcome};
 use crate::spf::SpfResult;
 
@@ -51,6 +52,46 @@ impl AuthenticationResults {
             method: "dkim",
             result: if signature.pass { "pass" } else { "fail" },
             properties: vec![("header.d", signature.domain.clone())],
+        });
+        self
+    }
+
+    /// Adds one verified DKIM signature: `dkim=<result> reason="..." header.d=<d>
+    /// header.s=<s> header.a=<a>` (the reason for anything but pass, so a neutral `l=`
+    /// signature says that unsigned content follows). For a message without signatures,
+    /// see [`Self::dkim_none`].
+    pub fn dkim_outcome(mut self, outcome: &DkimOutcome) -> Self {
+        let mut properties = Vec::new();
+        if outcome.result != DkimResult::Pass {
+            let shown = outcome.result.to_string();
+            let reason = shown
+                .split_once(" (")
+                .map_or(shown.as_str(), |(_, reason)| reason.trim_end_matches(')'));
+            properties.push(("reason", reason.to_owned()));
+        }
+        for (property, value) in [
+            ("header.d", &outcome.domain),
+            ("header.s", &outcome.selector),
+            ("header.a", &outcome.algorithm),
+        ] {
+            if !value.is_empty() {
+                properties.push((property, value.clone()));
+            }
+        }
+        self.entries.push(ResultEntry {
+            method: "dkim",
+            result: outcome.result.as_str(),
+            properties,
+        });
+        self
+    }
+
+    /// Adds `dkim=none`: the message carries no DKIM signature.
+    pub fn dkim_none(mut self) -> Self {
+        self.entries.push(ResultEntry {
+            method: "dkim",
+            result: "none",
+            properties: Vec::new(),
         });
         self
     }
@@ -144,6 +185,46 @@ mod tests {
              \tspf=pass smtp.mailfrom=bounce@example.com;\r\n\
              \tdkim=pass header.d=example.com;\r\n\
              \tdmarc=pass header.from=example.com"
+        );
+    }
+
+    #[test]
+    fn dkim_outcomes() {
+        use crate::dkim::{DkimNeutral, DkimPermError};
+        let mut outcome = DkimOutcome {
+            result: DkimResult::Pass,
+            domain: "example.com".into(),
+            selector: "sel".into(),
+            identity: "@example.com".into(),
+            algorithm: "ed25519-sha256".into(),
+            body_length: Some(10),
+            unsigned_body_octets: 0,
+            testing: false,
+        };
+        let pass = AuthenticationResults::new("mx.example.net")
+            .dkim_outcome(&outcome)
+            .to_header();
+        assert_eq!(
+            pass,
+            "Authentication-Results: mx.example.net;\r\n\tdkim=pass header.d=example.com header.s=sel header.a=ed25519-sha256"
+        );
+        outcome.result = DkimResult::Neutral(DkimNeutral::UnsignedContent { unsigned_octets: 9 });
+        outcome.algorithm = String::new();
+        let neutral = AuthenticationResults::new("mx.example.net")
+            .dkim_outcome(&outcome)
+            .dkim_none()
+            .to_header();
+        assert_eq!(
+            neutral,
+            "Authentication-Results: mx.example.net;\r\n\tdkim=neutral reason=\"unsigned content follows the signed body length\" header.d=example.com header.s=sel;\r\n\tdkim=none"
+        );
+        outcome.result = DkimResult::PermError(DkimPermError::WeakAlgorithm);
+        let weak = AuthenticationResults::new("mx")
+            .dkim_outcome(&outcome)
+            .value();
+        assert!(
+            weak.contains("dkim=permerror reason=\"rsa-sha1 is too weak\""),
+            "{weak}"
         );
     }
 
