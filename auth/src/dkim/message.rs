@@ -1,6 +1,7 @@
 //! The message side shared by verifier and signer: the header section collected from
 //! chunks (bounded), its fields, and the data a signature signs (RFC 6376 §3.7).
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use mailwire_mime::header::{HeaderLimits, HeaderSection};
@@ -200,16 +201,20 @@ pub(crate) fn append_signed_data(
     canonicalization: Canonicalization,
     out: &mut Vec<u8>,
 ) {
-    let mut taken = vec![false; fields.len()];
+    // Each name's fields, top to bottom; taking pops the lowest one not taken yet. One
+    // pass over the fields and one over h=, whatever their sizes.
+    let mut by_name: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+    for (index, field) in fields.iter().enumerate() {
+        by_name
+            .entry(raw_field_name(field).to_ascii_lowercase())
+            .or_default()
+            .push(index);
+    }
     for name in signed_headers {
-        let found = fields.iter().enumerate().rev().find(|(index, field)| {
-            !taken.get(*index).copied().unwrap_or(true)
-                && raw_field_name(field).eq_ignore_ascii_case(name.as_bytes())
-        });
-        if let Some((index, field)) = found {
-            if let Some(slot) = taken.get_mut(index) {
-                *slot = true;
-            }
+        let taken = by_name
+            .get_mut(name.to_ascii_lowercase().as_bytes())
+            .and_then(Vec::pop);
+        if let Some(field) = taken.and_then(|index| fields.get(index)) {
             canonicalize_header(canonicalization, field, out);
         }
     }
