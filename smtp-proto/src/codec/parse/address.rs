@@ -142,7 +142,7 @@ pub(crate) fn literal_wire_len(literal: &AddressLiteral<'_>) -> usize {
 }
 
 /// A domain or an address literal at the start of `text`, and its length.
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_host(text: &[u8], utf8: bool) -> Result<(Host<'_>, usize), DecodeError> {
     if let Some((b'[', inner)) = text.split_first() {
         // the usual literal, an IPv4 address, in one pass
@@ -237,7 +237,7 @@ pub(crate) fn scan_source_route(s: &[u8], utf8: bool) -> Result<usize, DecodeErr
 }
 
 /// `Mailbox = Local-part "@" ( Domain / address-literal )` at the start of `text`.
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_mailbox(text: &[u8], utf8: bool) -> Result<(Mailbox<'_>, usize), DecodeError> {
     let local_len = scan_local_part(text, utf8)?;
     let local = text.get(..local_len).ok_or(DecodeError::InvalidLocalPart)?;
