@@ -9,8 +9,9 @@
 //! [`crate::server::start_with`]: the MX listener (plain, STARTTLS offered, no AUTH),
 //! submission (STARTTLS, then AUTH PLAIN or LOGIN, required) and submissions (implicit
 //! TLS, then AUTH), the queue, the delivery agent writing local users' Maildirs, and
-//! the mailbox-access listeners reading them: POP3 (STLS) and POP3S
-//! ([`TestServer::pop3_address`], [`TestServer::access_address`]). Every listener is on
+//! the mailbox-access listeners reading them: IMAP (STARTTLS) and IMAPS
+//! ([`TestServer::imap_address`]), POP3 (STLS) and POP3S ([`TestServer::pop3_address`];
+//! all four by [`TestServer::access_address`]). Every listener is on
 //! an ephemeral port of 127.0.0.1. Their TLS certificate is signed by a [`TestCa`] made for this server: trust
 //! [`TestServer::ca_pem`] (or use [`TestServer::client_config`]) and connect to
 //! `localhost` or `127.0.0.1`.
@@ -368,6 +369,16 @@ impl TestServer {
     /// The POP3 listener over implicit TLS.
     pub fn pop3s_address(&self) -> SocketAddr {
         self.access_address_of(AccessRole::Pop3s)
+    }
+
+    /// The IMAP listener (STARTTLS, then LOGIN or AUTHENTICATE PLAIN).
+    pub fn imap_address(&self) -> SocketAddr {
+        self.access_address_of(AccessRole::Imap)
+    }
+
+    /// The IMAP listener over implicit TLS.
+    pub fn imaps_address(&self) -> SocketAddr {
+        self.access_address_of(AccessRole::Imaps)
     }
 
     /// The test CA and the server's certificate.
