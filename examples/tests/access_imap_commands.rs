@@ -3,7 +3,7 @@
 //! command and the test checks the responses: mailbox management, LIST-EXTENDED and
 //! LIST-STATUS, STATUS, NAMESPACE, ID, FETCH items computed from the message (ENVELOPE,
 //! BODYSTRUCTURE, sections, partials, BINARY), SEARCH and ESEARCH, CONDSTORE, COPY with
-//! COPYUID, UID EXPUNGE, MULTIAPPEND with APPENDUID, EXAMINE being read-only.
+//! COPYUID, UID EXPUNGE, MULTIAPPEND with APPENDUID, EXAMINE being read-only; QRESYNC.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -40,8 +40,15 @@ def read_response(tag):
             rest = reader.readline().decode("utf-8", "replace").rstrip("\r\n")
             text = text + "<<" + data + ">>" + rest
         print(text, flush=True)
+        remember(text)
         if text.startswith(tag + " ") or text.startswith("+ "):
             return
+seen = {}
+def remember(text):
+    for code in ("UIDVALIDITY", "HIGHESTMODSEQ"):
+        marker = "[" + code + " "
+        if marker in text:
+            seen[code] = text.split(marker, 1)[1].split("]", 1)[0]
 reader.readline()
 raw.sendall(b"L LOGIN " + user.encode() + b" \"" + password.encode() + b"\"\r\n")
 read_response("L")
@@ -49,6 +56,8 @@ for number, command in enumerate(open(path).read().splitlines()):
     if not command:
         continue
     tag = "T%d" % number
+    for code, value in seen.items():
+        command = command.replace("$" + code, value)
     parts = command.replace("\\n", "\r\n").split("<CONTINUE>")
     print(">>> " + tag + " " + parts[0].split("\r\n")[0], flush=True)
     for index, part in enumerate(parts):
@@ -330,5 +339,86 @@ async fn commands_answer_as_the_rfcs_say() {
         &["* STATUS Trash (MESSAGES 2 UNSEEN 1)"],
     );
     check("LOGOUT", &["* BYE"]);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qresync_reports_vanished_messages_and_changed_flags() {
+    if !peer("python3") {
+        return;
+    }
+    let server = TestServer::start("imap-qresync", test_config()).await;
+    let message = |subject: &str| {
+        let text = format!("Subject: {subject}\\n\\nbody\\n");
+        let length = text.replace("\\n", "\r\n").len();
+        format!("APPEND INBOX {{{length}}}<CONTINUE>{text}")
+    };
+    let commands = [
+        "ENABLE QRESYNC".to_string(),
+        message("one"),
+        message("two"),
+        message("three"),
+        "SELECT INBOX".to_string(),
+        "STORE 2 +FLAGS.SILENT (\\Flagged)".to_string(),
+        "STORE 3 +FLAGS.SILENT (\\Deleted)".to_string(),
+        "EXPUNGE".to_string(),
+        "UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)".to_string(),
+        // Selecting again (the UIDVALIDITY is the one SELECT gave) closes the mailbox
+        // first.
+        "SELECT INBOX (QRESYNC ($UIDVALIDITY 1 1:3))".to_string(),
+        "LOGOUT".to_string(),
+    ];
+    let path = server.dir.path().join("commands.txt");
+    std::fs::write(&path, commands.join("\n")).unwrap();
+    let port = server.imap_port(AccessRole::Imaps).to_string();
+    let cert = server.cert();
+    let (ok, out, err) = python(
+        RAW,
+        &[
+            &port,
+            cert.to_str().unwrap(),
+            BOB.0,
+            BOB.1,
+            path.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(ok, "python failed: {out}\n{err}");
+    let all = responses(&out);
+    let check = |command: &str, expected: &[&str], absent: &[&str]| {
+        let text = find(&all, command);
+        for part in expected {
+            assert!(text.contains(part), "{command}: {part:?} not in\n{text}");
+        }
+        for part in absent {
+            assert!(!text.contains(part), "{command}: {part:?} in\n{text}");
+        }
+    };
+    check("ENABLE QRESYNC", &["* ENABLED QRESYNC"], &[]);
+    check("SELECT INBOX", &["* 3 EXISTS", "[HIGHESTMODSEQ "], &[]);
+    // Under QRESYNC an expunge is reported as VANISHED, never EXPUNGE.
+    check("EXPUNGE", &["* VANISHED 3\n"], &["EXPUNGE\n* "]);
+    check(
+        "UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)",
+        &[
+            "* VANISHED (EARLIER) 3",
+            "(UID 2 FLAGS (\\Flagged \\Recent) MODSEQ (",
+        ],
+        &[],
+    );
+    let resync = all
+        .iter()
+        .find(|(sent, _)| sent.contains("SELECT INBOX (QRESYNC"))
+        .map(|(_, text)| text.as_str())
+        .unwrap();
+    for part in [
+        "* OK [CLOSED]",
+        "* VANISHED (EARLIER) 3",
+        "* 1 FETCH (UID 1 FLAGS (",
+        "* 2 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ (",
+        "OK [READ-WRITE]",
+    ] {
+        assert!(resync.contains(part), "{part:?} not in\n{resync}");
+    }
     server.stop().await;
 }

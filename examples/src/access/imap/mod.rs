@@ -46,7 +46,7 @@ use config::ImapListenerConfig;
 
 /// The capabilities the sessions implement, besides those the machine derives from
 /// its configuration (IMAP4rev1, STARTTLS, LOGINDISABLED, AUTH=PLAIN, SASL-IR,
-/// LITERAL-, IDLE, ENABLE, CONDSTORE, APPENDLIMIT).
+/// LITERAL-, IDLE, ENABLE, CONDSTORE, QRESYNC, APPENDLIMIT).
 fn implemented_capabilities() -> Vec<Capability<'static>> {
     vec![
         Capability::UidPlus,
@@ -82,7 +82,7 @@ impl ImapSetup {
             implicit_tls: role.implicit_tls(),
             cleartext_login: CleartextLogin::RequireTls,
             capabilities: implemented_capabilities(),
-            enable: vec![Capability::CondStore],
+            enable: vec![Capability::CondStore, Capability::QResync],
             autologout: Duration::from_secs(settings.autologout_secs),
             max_errors: settings.max_errors,
             max_append_size: settings.max_append_size,
