@@ -224,7 +224,7 @@ where
 
 #[tokio::test]
 async fn delays_hold_back_exactly_the_chosen_reply() {
-    let wait = Duration::from_millis(800);
+    let wait = Duration::from_millis(1500);
     let server = server_with(vec![
         FaultRule::delay(SmtpCommand::Mail, wait),
         FaultRule::delay(SmtpCommand::Data, wait),
