@@ -35,8 +35,11 @@
 //! [`SmtpCommand`] for where each acts. The first rule that matches a command applies.
 //!
 //! # Clean-up
-//! [`TestServer::shutdown`] stops every part and removes the data folder; dropping the
-//! server does the same without waiting (the parts stop on their own).
+//! [`TestServer::shutdown`] stops every part, waits for them, and removes the data
+//! folder. Dropping the server asks the parts to stop and removes the folder at once,
+//! without waiting: at the end of a `#[tokio::test]` the runtime ends with it, but a
+//! test that drops a server and goes on while a local delivery is under way may see
+//! that delivery write its mailbox folder again; prefer `shutdown().await`.
 
 mod ca;
 mod capture;
