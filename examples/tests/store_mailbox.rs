@@ -628,3 +628,48 @@ fn views_work_from_several_threads() {
     contents.dedup();
     assert_eq!(contents.len(), 40);
 }
+
+#[test]
+fn an_unchanged_folder_is_not_listed_again_once_its_stamps_settled() {
+    let dir = TempDir::new("store-cache");
+    let clock = ManualClock::new(std::time::SystemTime::now());
+    let store = MailStore::new(
+        dir.path().join("mail"),
+        String::from("imap.test"),
+        Arc::new(clock.clone()),
+        Arc::new(SeededRandom::new(4)),
+    );
+    let user = store.user(USER).unwrap();
+    user.append(INBOX, b"Subject: a\r\n\r\n", &[], &[], None)
+        .unwrap();
+    let mut view = user.open(INBOX, false).unwrap();
+    let cur = user.root().join("cur");
+    let stamp = fs::metadata(&cur).unwrap().modified().unwrap();
+    // Long after the last change: this refresh lists the folder and keeps the result.
+    clock.set(stamp + Duration::from_secs(3600));
+    let quiet = view.refresh().unwrap();
+    assert_eq!((quiet.new_messages, quiet.exists), (0, 1));
+    assert!(quiet.flags_changed.is_empty() && quiet.expunged.is_empty());
+    // Another program renames the flags and (as a change in the same time step would)
+    // leaves cur/'s time as it was: the kept listing is used, nothing is seen.
+    let path = view.path(1).unwrap();
+    fs::rename(&path, format!("{}F", path.display())).unwrap();
+    fs::File::open(&cur).unwrap().set_modified(stamp).unwrap();
+    assert!(view.refresh().unwrap().flags_changed.is_empty());
+    // Within the settling time of a stamp the folder is always listed: seen.
+    clock.set(stamp + Duration::from_secs(1));
+    assert_eq!(view.refresh().unwrap().flags_changed, [1]);
+    // Changes that move a stamp are seen at once, settled or not.
+    clock.set(stamp + Duration::from_secs(3600));
+    assert!(view.refresh().unwrap().flags_changed.is_empty());
+    std::thread::sleep(Duration::from_millis(20));
+    user.append(INBOX, b"Subject: b\r\n\r\n", &[], &[], None)
+        .unwrap();
+    assert_eq!(view.refresh().unwrap().new_messages, 1);
+    let mut other = user.open(INBOX, false).unwrap();
+    other
+        .store_flags(&[2], FlagOp::Add, &[], &[String::from("k")], None)
+        .unwrap();
+    assert_eq!(view.refresh().unwrap().flags_changed, [2]);
+    assert_eq!(view.messages()[1].keywords, ["k"]);
+}

@@ -34,6 +34,9 @@ pub(crate) struct Shared {
     pub(crate) random: Arc<dyn Random>,
     counter: AtomicU64,
     locks: Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>,
+    /// The last sync of each folder, reused while the folder's directories and
+    /// uidlist are untouched (an IDLE session refreshes several times a second).
+    caches: Mutex<HashMap<PathBuf, Cached>>,
     pub(crate) maildrops: Arc<Mutex<std::collections::HashSet<String>>>,
 }
 
@@ -64,6 +67,7 @@ impl Shared {
             random,
             counter: AtomicU64::new(0),
             locks: Mutex::new(HashMap::new()),
+            caches: Mutex::new(HashMap::new()),
             maildrops: Arc::new(Mutex::new(std::collections::HashSet::new())),
         }
     }
@@ -82,6 +86,43 @@ impl Shared {
         FolderGuard {
             lock: Arc::clone(lock),
         }
+    }
+
+    /// Replaces the uidlist of `folder` (hold its lock) and forgets the folder's cached
+    /// sync.
+    pub(crate) fn write_list(&self, folder: &Path, list: &UidList) -> io::Result<()> {
+        self.forget(folder);
+        list.write(folder)
+    }
+
+    /// Forgets the cached syncs of `path` and every folder below it.
+    pub(crate) fn forget(&self, path: &Path) {
+        self.caches
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .retain(|folder, _| !folder.starts_with(path));
+    }
+
+    fn cached(&self, folder: &Path, stamp: &Stamp) -> Option<Cached> {
+        let caches = self
+            .caches
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        caches
+            .get(folder)
+            .filter(|cached| cached.stamp == *stamp)
+            .cloned()
+    }
+
+    fn remember(&self, folder: &Path, cached: Cached) {
+        let mut caches = self
+            .caches
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if caches.len() >= MAX_CACHED_FOLDERS && !caches.contains_key(folder) {
+            caches.clear();
+        }
+        caches.insert(folder.to_path_buf(), cached);
     }
 
     /// A new unique Maildir base name for a message of `size` octets (the form the
@@ -123,6 +164,47 @@ impl Shared {
         write_atomically(&path, format!("{value}\n").as_bytes())?;
         Ok(value)
     }
+}
+
+/// Folders whose last sync is kept (beyond, the table starts afresh).
+const MAX_CACHED_FOLDERS: usize = 256;
+
+/// How long after a directory changed its modification time is trusted to show the
+/// next change: file systems stamp times in steps (a jiffy, or a second or two on old
+/// ones), so a change in the same step as the one seen would leave it unchanged.
+const STAMP_SETTLE: Duration = Duration::from_secs(2);
+
+/// The modification times of a folder's `new/` and `cur/` and the size and time of
+/// its uidlist: when none moved, neither did the folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    new: SystemTime,
+    cur: SystemTime,
+    uidlist: Option<(u64, SystemTime)>,
+}
+
+impl Stamp {
+    fn read(folder: &Path) -> io::Result<Stamp> {
+        let modified = |path: PathBuf| -> io::Result<SystemTime> { fs::metadata(path)?.modified() };
+        let uidlist = match fs::metadata(folder.join(super::uidlist::UIDLIST_FILE)) {
+            Ok(metadata) => Some((metadata.len(), metadata.modified()?)),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+            Err(error) => return Err(error),
+        };
+        Ok(Stamp {
+            new: modified(folder.join("new"))?,
+            cur: modified(folder.join("cur"))?,
+            uidlist,
+        })
+    }
+}
+
+/// A folder's sync, with the stamp read before its directories were listed.
+#[derive(Debug, Clone)]
+struct Cached {
+    stamp: Stamp,
+    list: UidList,
+    files: Vec<OnDisk>,
 }
 
 /// Replaces the file at `path` with `content`: temporary file, flush, rename.
@@ -272,6 +354,71 @@ pub(crate) fn sync(
     if !exists(folder) {
         return Err(MailStoreError::NoSuchMailbox);
     }
+    // Read before listing: a change made during the listing moves the stamp, so it is
+    // never hidden by the cache.
+    let stamp = Stamp::read(folder)?;
+    let stamped_at = shared.clock.now();
+    let settled = stamp.new.max(stamp.cur) + STAMP_SETTLE <= stamped_at;
+    let hit = if settled {
+        shared.cached(folder, &stamp)
+    } else {
+        None
+    };
+    let (mut list, mut files, mut changed) = match hit {
+        Some(cached) => (cached.list, cached.files, false),
+        None => reconcile(shared, user_root, folder)?,
+    };
+
+    let mut claimed_from = None;
+    let mut moved = false;
+    if claim == Claim::Recent {
+        for on_disk in files.iter_mut().filter(|on_disk| on_disk.in_new) {
+            move_to_cur(folder, on_disk)?;
+            moved = true;
+        }
+        if list.first_recent < list.uid_next {
+            let first = list.first_recent;
+            if list.records.iter().any(|record| record.uid >= first) {
+                claimed_from = Some(first);
+            }
+            list.first_recent = list.uid_next;
+            changed = true;
+        }
+    }
+    if changed {
+        shared.write_list(folder, &list)?;
+    }
+    if settled && !moved {
+        // Only the uidlist changed (by this process, under the lock): the
+        // directories' stamps still describe what was listed.
+        let stamp = Stamp {
+            uidlist: Stamp::read(folder)?.uidlist,
+            ..stamp
+        };
+        shared.remember(
+            folder,
+            Cached {
+                stamp,
+                list: list.clone(),
+                files: files.clone(),
+            },
+        );
+    }
+    Ok(FolderState {
+        list,
+        files,
+        claimed_from,
+    })
+}
+
+/// Reads the uidlist of `folder` and lists its files: the records of files still
+/// there (with flags changed by other programs under a new MODSEQ), new UIDs for new
+/// files. Returns the list, each record's file, and whether the list changed.
+fn reconcile(
+    shared: &Shared,
+    user_root: &Path,
+    folder: &Path,
+) -> Result<(UidList, Vec<OnDisk>, bool), MailStoreError> {
     let mut rebuilt = false;
     let mut list = match UidList::read(folder)? {
         Some(text) => match UidList::decode(&text) {
@@ -290,8 +437,24 @@ pub(crate) fn sync(
     let mut records = Vec::with_capacity(list.records.len());
     let mut files = Vec::with_capacity(list.records.len());
     let mut removed = false;
+    // A directory listing may miss a file another program renames meanwhile (POSIX
+    // leaves it unspecified): when known files seem gone, list once more before
+    // calling them expunged.
+    let missing = list
+        .records
+        .iter()
+        .any(|record| !found.contains_key(&record.base));
+    let mut second_look = if missing {
+        scan(folder)?
+    } else {
+        HashMap::new()
+    };
     for mut record in std::mem::take(&mut list.records) {
-        match found.remove(&record.base) {
+        let on_disk = match found.remove(&record.base) {
+            Some(on_disk) => Some(on_disk),
+            None => second_look.remove(&record.base),
+        };
+        match on_disk {
             Some(on_disk) => {
                 if on_disk.name.flags != record.flags {
                     record.flags = on_disk.name.flags;
@@ -328,29 +491,7 @@ pub(crate) fn sync(
         changed = true;
     }
     list.records = records;
-
-    let mut claimed_from = None;
-    if claim == Claim::Recent {
-        for on_disk in files.iter_mut().filter(|on_disk| on_disk.in_new) {
-            move_to_cur(folder, on_disk)?;
-        }
-        if list.first_recent < list.uid_next {
-            let first = list.first_recent;
-            if list.records.iter().any(|record| record.uid >= first) {
-                claimed_from = Some(first);
-            }
-            list.first_recent = list.uid_next;
-            changed = true;
-        }
-    }
-    if changed {
-        list.write(folder)?;
-    }
-    Ok(FolderState {
-        list,
-        files,
-        claimed_from,
-    })
+    Ok((list, files, changed))
 }
 
 /// Moves a `new/` file to `cur/` (with its flags); if another program moved it first,

@@ -532,6 +532,7 @@ impl UserMailboxes {
         }
         let guard = self.shared.folder_lock(&path);
         let _folder_held = guard.hold();
+        self.shared.forget(&path);
         fs::remove_dir_all(&path)?;
         Ok(())
     }
@@ -585,7 +586,10 @@ impl UserMailboxes {
             let old_path = self.folder_path(&old);
             let guard = self.shared.folder_lock(&old_path);
             let _folder_held = guard.hold();
-            fs::rename(&old_path, self.folder_path(&new))?;
+            let new_path = self.folder_path(&new);
+            self.shared.forget(&old_path);
+            self.shared.forget(&new_path);
+            fs::rename(&old_path, new_path)?;
         }
         Ok(())
     }
@@ -604,7 +608,7 @@ impl UserMailboxes {
                 Ok(()) => {}
                 Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
                 Err(error) => {
-                    state.list.write(target)?;
+                    self.shared.write_list(target, &state.list)?;
                     return Err(error.into());
                 }
             }
@@ -618,7 +622,7 @@ impl UserMailboxes {
                 keywords: record.keywords.clone(),
             });
         }
-        state.list.write(target)?;
+        self.shared.write_list(target, &state.list)?;
         folder::sync(&self.shared, &self.root, &self.root, Claim::Nothing)?;
         Ok(())
     }
@@ -741,7 +745,7 @@ impl UserMailboxes {
             base: on_disk.name.base.clone(),
             keywords: unique,
         });
-        if let Err(error) = state.list.write(&path) {
+        if let Err(error) = self.shared.write_list(&path, &state.list) {
             let _ = fs::remove_file(on_disk.path(&path));
             return Err(error.into());
         }
@@ -814,7 +818,7 @@ impl UserMailboxes {
                 outcome.source.push(*uid);
                 outcome.target.push(new_uid);
             }
-            state.list.write(target)?;
+            self.shared.write_list(target, &state.list)?;
             Ok(())
         })();
         match result {
@@ -1163,7 +1167,7 @@ impl Mailbox {
                     record.modseq = modseq;
                 }
             }
-            state.list.write(&self.folder)?;
+            self.user.shared.write_list(&self.folder, &state.list)?;
         }
         for uid in &targets {
             if let Some(index) = self.index_of(*uid) {
@@ -1235,7 +1239,7 @@ impl Mailbox {
         state.files = kept_files;
         if removed {
             state.list.next_modseq();
-            state.list.write(&self.folder)?;
+            self.user.shared.write_list(&self.folder, &state.list)?;
         }
         let (sequence_numbers, _) = self.drop_gone(&state);
         self.highest_modseq = state.list.highest_modseq;
