@@ -353,6 +353,10 @@ fn key_answers_decide() {
         first(Keys::rfc8463().with(ed_name, &format!("{RFC8463_ED25519_RECORD}; h=sha1"))),
         DkimResult::PermError(DkimPermError::HashNotAllowed)
     );
+    assert_eq!(
+        first(Keys::rfc8463().with(ed_name, &format!("{RFC8463_ED25519_RECORD}; s=tlsrpt"))),
+        DkimResult::PermError(DkimPermError::KeyNotForEmail)
+    );
     assert!(matches!(
         first(Keys::rfc8463().with(ed_name, "v=DKIM1; p=!!")),
         DkimResult::PermError(DkimPermError::KeySyntax(_))
@@ -723,4 +727,21 @@ fn verifier_protocol_and_limits() {
         results(headers_only.as_bytes(), &Keys::rfc8463()),
         vec![DkimResult::Fail(DkimFailure::BodyHashMismatch); 2]
     );
+}
+
+/// The signer fed in chunks of every size writes the same field as when fed whole (both
+/// algorithms are deterministic), and only holds the header section.
+#[test]
+fn streaming_signer_matches_one_shot() {
+    for key in [rsa_key(), ed25519_key()] {
+        let signer = DkimSigner::new(key, "example.com", "sel");
+        let whole = signer.sign(PLAIN.as_bytes(), NOW).unwrap();
+        for size in [1, 2, 3, 7, 16, 64, PLAIN.len()] {
+            let mut signing = signer.start(NOW);
+            for chunk in PLAIN.as_bytes().chunks(size) {
+                signing.update(chunk);
+            }
+            assert_eq!(signing.finish().unwrap(), whole, "chunk size {size}");
+        }
+    }
 }

@@ -212,6 +212,8 @@ pub struct DkimKey {
     pub testing: bool,
     /// `t=s`: the `i` domain must equal `d` exactly.
     pub strict_identity: bool,
+    /// `s`: the service types the key is for (empty: any; `*` or `email` serve mail).
+    pub service_types: Vec<String>,
 }
 
 impl DkimKey {
@@ -241,7 +243,23 @@ impl DkimKey {
             public_key: decode_base64(get("p").ok_or(DkimParseError::MissingTag("p"))?)?,
             testing: flags.contains(&"y"),
             strict_identity: flags.contains(&"s"),
+            service_types: get("s")
+                .map(|s| {
+                    s.split(':')
+                        .map(|t| t.trim().to_ascii_lowercase())
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
+    }
+
+    /// True when the key may sign mail (`s=` absent, `*` or `email`).
+    pub fn serves_email(&self) -> bool {
+        self.service_types.is_empty()
+            || self
+                .service_types
+                .iter()
+                .any(|service| service == "*" || service == "email")
     }
 
     /// True when the key was revoked (empty `p=`).
@@ -304,6 +322,9 @@ tdY9tf6mcwGjaNBcWToIMmPSPDdQPNUYckcQ2QIDAQAB";
         assert_eq!(flags.key_type, "ed25519");
         assert!(flags.testing && flags.strict_identity);
         assert_eq!(flags.hash_algorithms, ["sha256"]);
+        assert!(flags.serves_email());
+        assert!(DkimKey::parse("p=; s=email:tlsrpt").unwrap().serves_email());
+        assert!(!DkimKey::parse("p=; s=tlsrpt").unwrap().serves_email());
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub enum DkimPermError {
     KeyTypeMismatch,
     /// The key's `h=` does not allow sha256.
     HashNotAllowed,
+    /// The key's `s=` names services other than email.
+    KeyNotForEmail,
     /// The key's `t=s` requires `i=` to be in `d=` exactly, and it is a subdomain.
     IdentityNotStrict,
     /// The public key is not a key of its type.
@@ -134,6 +136,7 @@ impl fmt::Display for DkimResult {
                 DkimPermError::KeyRevoked => "key revoked",
                 DkimPermError::KeyTypeMismatch => "key type mismatch",
                 DkimPermError::HashNotAllowed => "hash not allowed by key",
+                DkimPermError::KeyNotForEmail => "key not for email",
                 DkimPermError::IdentityNotStrict => "identity not allowed by key t=s",
                 DkimPermError::InvalidKey => "invalid key",
                 DkimPermError::WeakKey { .. } => "key too short",
@@ -697,6 +700,9 @@ impl DkimVerifier {
         }
         if key.key_type != candidate.algorithm.key_type() {
             return Err(DkimPermError::KeyTypeMismatch);
+        }
+        if !key.serves_email() {
+            return Err(DkimPermError::KeyNotForEmail);
         }
         if !key.hash_algorithms.is_empty() && !key.hash_algorithms.iter().any(|h| h == "sha256") {
             return Err(DkimPermError::HashNotAllowed);
