@@ -522,6 +522,24 @@ out("logout", until("j")[-1])
 good.noop()
 out("good-exists", good.response("EXISTS")[1])
 out("good-logout", good.logout()[0])
+import base64
+def fresh():
+    connection = context.wrap_socket(socket.create_connection(("127.0.0.1", int(port)), timeout=30), server_hostname="127.0.0.1")
+    lines = connection.makefile("rb")
+    lines.readline()
+    return connection, lines
+def plain(secret):
+    return base64.b64encode(b"\0" + user.encode() + b"\0" + secret.encode())
+guesser, guesses = fresh()
+for attempt in range(3):
+    guesser.sendall(b"p%d AUTHENTICATE PLAIN " % attempt + plain("wrong") + b"\r\n")
+    out("guess", guesses.readline().decode().rstrip("\r\n"))
+out("after-guesses", guesses.readline().decode().rstrip("\r\n"))
+sasl, answers = fresh()
+sasl.sendall(b"q AUTHENTICATE PLAIN\r\n")
+out("sasl-continue", answers.readline().decode().rstrip("\r\n"))
+sasl.sendall(plain(password) + b"\r\n")
+out("sasl", answers.readline().decode().rstrip("\r\n")[:4])
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -571,6 +589,17 @@ async fn bad_input_and_oversized_append_are_answered_and_hurt_no_one() {
     );
     assert_eq!(one(&map, "good-exists"), "[b'1']");
     assert_eq!(one(&map, "good-logout"), "BYE");
+    // AUTHENTICATE PLAIN: three wrong passwords end the session; the right one, sent
+    // after the empty challenge, logs in.
+    for guess in &map["guess"] {
+        assert!(guess.contains("NO [AUTHENTICATIONFAILED]"), "{guess}");
+    }
+    assert_eq!(
+        one(&map, "after-guesses"),
+        "* BYE Too many authentication failures"
+    );
+    assert_eq!(one(&map, "sasl-continue"), "+ ");
+    assert_eq!(one(&map, "sasl"), "q OK");
     server.stop().await;
 }
 
