@@ -119,6 +119,8 @@ async fn commands_answer_as_the_rfcs_say() {
         "ID (\"name\" \"test\")".to_string(),
         "CREATE Projects/2026/".to_string(),
         "CREATE Projects".to_string(),
+        "CREATE Entw&APw-rfe".to_string(),
+        "LIST \"\" Entw*".to_string(),
         "LIST \"\" \"\"".to_string(),
         "LIST \"\" %".to_string(),
         "LIST \"Projects/\" *".to_string(),
@@ -195,6 +197,12 @@ async fn commands_answer_as_the_rfcs_say() {
     check("ID (\"name\" \"test\")", &["* ID (\"name\" \"mailwire\""]);
     check("CREATE Projects/2026/", &["OK CREATE completed"]);
     check("CREATE Projects", &["NO [ALREADYEXISTS]"]);
+    // Modified UTF-7 on the wire, Unicode in the store, the same name back.
+    check("CREATE Entw&APw-rfe", &["OK CREATE completed"]);
+    check(
+        "LIST \"\" Entw*",
+        &["* LIST (\\HasNoChildren) \"/\" Entw&APw-rfe"],
+    );
     check("LIST \"\" \"\"", &["* LIST (\\Noselect) \"/\" \"\""]);
     check(
         "LIST \"\" %",
