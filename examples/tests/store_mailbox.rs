@@ -673,3 +673,24 @@ fn an_unchanged_folder_is_not_listed_again_once_its_stamps_settled() {
     assert_eq!(view.refresh().unwrap().flags_changed, [2]);
     assert_eq!(view.messages()[1].keywords, ["k"]);
 }
+
+#[test]
+fn a_message_removed_by_another_view_is_no_longer_readable() {
+    let fixture = Fixture::new("store-gone");
+    fixture.deliver("one");
+    fixture.deliver("two");
+    let user = fixture.user();
+    let mut pop3 = user.open_maildrop().unwrap();
+    let mut imap = user.open(INBOX, false).unwrap();
+    imap.store_flags(&[1], FlagOp::Add, &[Flag::Deleted], &[], None)
+        .unwrap();
+    assert_eq!(imap.expunge(None).unwrap(), [1]);
+    // The POP3 view still lists it (its numbers are fixed for the session) but cannot
+    // read it; removing it at QUIT is harmless and reports it gone.
+    assert_eq!(uids(&pop3), [1, 2]);
+    assert!(matches!(pop3.read(1), Err(MailStoreError::NoSuchMessage)));
+    assert!(pop3.read(2).unwrap().starts_with(b"Subject: two"));
+    assert_eq!(pop3.remove(&[1]).unwrap(), [1]);
+    assert_eq!(uids(&pop3), [2]);
+    assert_eq!(user.status(INBOX).unwrap().messages, 1);
+}
