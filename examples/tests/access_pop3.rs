@@ -617,3 +617,62 @@ async fn bad_input_gets_answers_and_harms_no_other_session() {
     assert!(read_line(&mut good_reader).await.starts_with("+OK"));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_plain_with_and_without_initial_response() {
+    if !peer("python3") {
+        return;
+    }
+    let server = TestServer::start("pop3-auth-plain", test_config()).await;
+    let cert = server.cert();
+    let (ok, out, err) = python(
+        r#"
+import base64, poplib, ssl, sys
+port, cafile, user, password = sys.argv[1:5]
+context = ssl.create_default_context(cafile=cafile)
+def connect():
+    return poplib.POP3_SSL("127.0.0.1", int(port), context=context, timeout=30)
+def plain(authzid, authcid, secret):
+    return base64.b64encode(f"{authzid}\0{authcid}\0{secret}".encode()).decode()
+print("sasl", connect().capa().get("SASL"))
+client = connect()
+try:
+    client._shortcmd("AUTH PLAIN " + plain("", user, "wrong"))
+    print("wrong accepted")
+except poplib.error_proto as error:
+    print("wrong", error.args[0].decode())
+try:
+    client._shortcmd("AUTH PLAIN " + plain("someone@else.test", user, password))
+    print("other-authzid accepted")
+except poplib.error_proto as error:
+    print("other-authzid", error.args[0].decode())
+print("initial", client._shortcmd("AUTH PLAIN " + plain("", user, password)).decode())
+print("stat", *client.stat())
+client.quit()
+client = connect()
+client._putcmd("AUTH PLAIN")
+print("challenge", client._getline()[0].decode())
+print("continued", client._shortcmd(plain(user, user, password)).decode())
+client.quit()
+"#,
+        &[
+            &pop3_port(&server, AccessRole::Pop3s),
+            cert.to_str().unwrap(),
+            ALICE.0,
+            ALICE.1,
+        ],
+    )
+    .await;
+    assert!(ok, "{out}\n{err}");
+    assert!(line(&out, "sasl").contains("PLAIN"), "{out}");
+    assert!(line(&out, "wrong").starts_with("-ERR [AUTH]"), "{out}");
+    assert!(
+        line(&out, "other-authzid").starts_with("-ERR [AUTH]"),
+        "{out}"
+    );
+    assert!(line(&out, "initial").starts_with("+OK"), "{out}");
+    assert_eq!(line(&out, "stat"), "0 0");
+    assert_eq!(line(&out, "challenge"), "+");
+    assert!(line(&out, "continued").starts_with("+OK"), "{out}");
+    server.stop().await;
+}
