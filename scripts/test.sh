@@ -16,6 +16,8 @@ command -v openssl >/dev/null || missing_debian+=(openssl ssl-cert)
 { command -v smtp-sink >/dev/null || [ -x /usr/sbin/smtp-sink ]; } || missing_debian+=(postfix)
 { command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ]; } ||
     missing_debian+=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd)
+# opendkim-testmsg / opendkim-testkey, where the distribution has them.
+command -v opendkim-testmsg >/dev/null || missing_debian+=(opendkim-tools)
 
 if [ ${#missing_debian[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -77,6 +77,11 @@ pub struct Config {
     /// `mailwire_examples=debug`); the `RUST_LOG` environment variable wins.
     /// Default `info`.
     pub log: String,
+    /// The DKIM selector submission signs with (RFC 6376 §3.1): at first start an
+    /// Ed25519 key is made in `dkim/<selector>.key` and the TXT record to publish at
+    /// `<selector>._domainkey.<domain>` written to `dkim/<selector>.txt`; mail
+    /// submitted from a local domain is signed. Empty to not sign. Default `mailwire`.
+    pub dkim_selector: String,
     /// The MX listener (port 25 role): mail from anywhere for the local domains, no
     /// AUTH, STARTTLS offered. Default `127.0.0.1:2525`.
     pub mx: ListenerConfig,
@@ -284,6 +289,7 @@ impl Default for Config {
             postmaster: String::from("demo@mailwire.test"),
             users_file: PathBuf::from("users"),
             log: String::from("info"),
+            dkim_selector: String::from("mailwire"),
             mx: ListenerConfig::on(loopback(2525)),
             submission: ListenerConfig::on(loopback(2587)),
             submissions: ListenerConfig::on(loopback(2465)),

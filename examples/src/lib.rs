@@ -25,6 +25,7 @@ pub mod access;
 pub mod bounce;
 pub mod config;
 pub mod delivery;
+pub mod dkim;
 pub mod dns;
 pub mod harness;
 pub mod inbound;

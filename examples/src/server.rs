@@ -69,6 +69,9 @@ pub enum StartError {
     /// The relay.
     #[error("cannot set up the relay: {0}")]
     Relay(#[from] RelayError),
+    /// The DKIM signing key.
+    #[error(transparent)]
+    Dkim(#[from] crate::dkim::DkimSetupError),
     /// The resolver of the MX policies.
     #[error("cannot set up dns: {0}")]
     Dns(#[from] DnsSetupError),
@@ -117,6 +120,8 @@ pub struct Prepared {
     /// The demo user and its password, when it was made now (first start): the only
     /// time the password is known in clear.
     pub demo_user: Option<(String, String)>,
+    /// The DKIM key and its records, when signing is on.
+    pub dkim: Option<crate::dkim::DkimSetup>,
 }
 
 /// A password of `length` letters and digits from the random octets `fill` gives
@@ -174,11 +179,26 @@ pub fn prepare(
         users.set_password(&config.demo_user, &password, &salt)?;
         demo_user = Some((config.demo_user.to_lowercase(), password));
     }
+    let dkim = if config.dkim_selector.is_empty() || !first_start_user {
+        None
+    } else {
+        Some(crate::dkim::load_or_create(
+            data_dir,
+            &config.dkim_selector,
+            &config.local_domains,
+            &mut || {
+                let mut seed = [0u8; 32];
+                fill(&mut seed);
+                Ok(seed)
+            },
+        )?)
+    };
     Ok(Prepared {
         config,
         config_path,
         config_created,
         demo_user,
+        dkim,
     })
 }
 
@@ -320,6 +340,24 @@ pub async fn start_with(
             "made a self-signed certificate"
         );
     }
+    let dkim = if config.dkim_selector.is_empty() {
+        None
+    } else {
+        let setup = crate::dkim::load_or_create(
+            &data_dir,
+            &config.dkim_selector,
+            &config.local_domains,
+            &mut || {
+                let mut seed = [0u8; 32];
+                getrandom::fill(&mut seed).map_err(|_| crate::dkim::DkimSetupError::Random)?;
+                Ok(seed)
+            },
+        )?;
+        if setup.created {
+            tracing::info!(records = %setup.records_path.display(), "made a dkim key");
+        }
+        Some(Arc::new(setup.keys))
+    };
     let (shutdown, watcher) = watch::channel(false);
     let mut tasks = Vec::new();
 
@@ -394,6 +432,7 @@ pub async fn start_with(
         random: Arc::clone(&random),
         tls: acceptor.clone(),
         tls_handshake_timeout: Duration::from_secs(config.tls.handshake_timeout_secs.max(1)),
+        dkim,
         policy,
         password_checks: Arc::new(Semaphore::new(
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),

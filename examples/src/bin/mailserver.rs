@@ -115,6 +115,14 @@ fn main() -> ExitCode {
         println!("mailserver: demo user {address} password {password}");
         println!("mailserver: (the password is stored hashed and shown only this once)");
     }
+    if let Some(dkim) = prepared.dkim.as_ref().filter(|dkim| dkim.created) {
+        println!(
+            "mailserver: made the DKIM key of selector {}; publish these TXT records (also in {}):",
+            dkim.keys.selector(),
+            dkim.records_path.display()
+        );
+        print!("{}", dkim.records);
+    }
     match command {
         Command::Run => run(&cli.data_dir, prepared),
         Command::User { action } => match action {

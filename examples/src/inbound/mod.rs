@@ -13,7 +13,7 @@
 //! | MAIL FROM | any sender | the authenticated user's own address, else `553 5.7.1` |
 //! | RCPT TO, local domain | known users only, else `550 5.1.1` | same |
 //! | RCPT TO, other domains | `554 5.7.1` (never an open relay) | queued for relay |
-//! | header | `Received` added | `Received` added, `Date` and `Message-ID` when missing |
+//! | header | `Received` added | `Received` added, `Date` and `Message-ID` when missing, `DKIM-Signature` for a local sender ([`crate::dkim`]) |
 //!
 //! A message is answered `250` only once the queue has it on disk. A client's bad input
 //! gets its answer from the machine (500/501/503, then 421 after too many errors) and
@@ -96,6 +96,8 @@ pub struct Inbound {
     pub tls: TlsAcceptor,
     /// Longest wait for a client's TLS handshake.
     pub tls_handshake_timeout: Duration,
+    /// The DKIM signers of mail submitted from the local domains, if signing is on.
+    pub dkim: Option<Arc<crate::dkim::DkimKeys>>,
     /// Checks of MX clients, if any is on.
     pub policy: Option<Arc<ClientPolicy>>,
     /// Password checks under way at once, at most: each Argon2 verification takes a

@@ -691,10 +691,25 @@ impl State {
             tracing::error!("message data without a spool file");
             return self.answer_failure(driver, id, &IncomingError::Queue(QueueError::Unavailable));
         };
-        let written = match incoming.finish().await {
+        let mut written = match incoming.finish().await {
             Ok(writer) => writer,
             Err(error) => return self.answer_failure(driver, id, &error),
         };
+        let inbound = Arc::clone(&self.listener.inbound);
+        let signer = match (&inbound.dkim, &transaction.sender) {
+            (Some(keys), Some(sender)) if self.role().is_submission() => keys.signer_for(sender),
+            _ => None,
+        };
+        if let Some(signer) = signer {
+            let now = inbound
+                .clock
+                .now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs());
+            if let Err(error) = crate::dkim::sign_spooled(&mut written, signer, now).await {
+                return self.answer_failure(driver, id, &IncomingError::Queue(error));
+            }
+        }
         let received_at = transaction
             .received_at
             .unwrap_or_else(|| self.listener.inbound.clock.now());

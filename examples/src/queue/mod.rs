@@ -815,6 +815,52 @@ impl SpoolWriter {
         Ok(())
     }
 
+    /// Reads back everything written so far, in pieces, handing each to `each`.
+    pub async fn read_back(
+        &mut self,
+        each: &mut (dyn FnMut(&[u8]) + Send),
+    ) -> Result<(), QueueError> {
+        use tokio::io::AsyncReadExt as _;
+        let file = self.file.as_mut().ok_or(QueueError::Unavailable)?;
+        file.flush().await?;
+        let mut input = tokio::fs::File::open(&self.path).await?;
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let read = input.read(&mut buffer).await?;
+            if read == 0 {
+                return Ok(());
+            }
+            each(buffer.get(..read).unwrap_or_default());
+        }
+    }
+
+    /// Puts `head` before everything written so far. This copies the file once, so it
+    /// is for what can only be known at the end (a DKIM signature over the body).
+    pub async fn prepend(&mut self, head: &[u8]) -> Result<(), QueueError> {
+        let size = self.size.saturating_add(head.len() as u64);
+        if size > self.queue.inner.config.max_message_size {
+            return Err(QueueError::TooLarge);
+        }
+        let mut old = self.file.take().ok_or(QueueError::Unavailable)?;
+        old.flush().await?;
+        drop(old);
+        // In tmp/ too, so a leftover is removed at the next start.
+        let staging = self.path.with_extension("prepend");
+        let mut out = tokio::io::BufWriter::with_capacity(
+            64 * 1024,
+            tokio::fs::File::create(&staging).await?,
+        );
+        out.write_all(head).await?;
+        let mut input = tokio::fs::File::open(&self.path).await?;
+        tokio::io::copy(&mut input, &mut out).await?;
+        out.flush().await?;
+        tokio::fs::rename(&staging, &self.path).await?;
+        self.file = Some(out);
+        self.size = size;
+        self.eight_bit |= !head.is_ascii();
+        Ok(())
+    }
+
     /// Makes the message durable with its envelope and queues it; returns its id. Only
     /// after this returned `Ok` may the listener answer 250.
     pub async fn commit(mut self, envelope: Envelope) -> Result<QueueId, QueueError> {
