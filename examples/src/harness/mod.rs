@@ -226,6 +226,9 @@ impl TestServerBuilder {
             local_domains: self.local_domains,
             demo_user: String::new(),
             postmaster: String::new(),
+            // Delivered copies are the submitted ones, unsigned; `configure` turns
+            // DKIM signing on.
+            dkim_selector: String::new(),
             ..Config::default()
         };
         let mut config = on_ephemeral_ports(config)?;
