@@ -9,7 +9,9 @@
 //! ```
 //!
 //! The first start writes `DIR/mailserver.toml` with every default, makes a self-signed
-//! certificate and a demo user whose password is printed once. See examples/README.md.
+//! certificate, a demo user whose password is printed once, and the DKIM key submission
+//! signs with (its DNS TXT records printed, and kept in `DIR/dkim/`). See
+//! examples/README.md.
 #![forbid(unsafe_code)]
 
 use std::io::{BufRead, IsTerminal, Write};
