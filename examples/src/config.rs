@@ -107,6 +107,8 @@ pub struct Config {
     pub tls: TlsConfig,
     /// Checks of clients of the MX listener, each off by default.
     pub mx_policy: PolicyConfig,
+    /// SPF, DKIM and DMARC checks of mail arriving on the MX listener.
+    pub mx_auth: MxAuthConfig,
     /// The queue's retry schedule and limits.
     pub queue: QueueConfig,
     /// The delivery agent (LMTP server writing the Maildirs `mail/<address>/Maildir`).
@@ -225,6 +227,36 @@ pub struct PolicyConfig {
     pub dnsbl_zones: Vec<String>,
 }
 
+/// Sender authentication of mail arriving on the MX listener (RFC 7208 SPF, RFC 6376
+/// DKIM, RFC 7489 DMARC), asked through the resolver of `[relay] dns`. The results go
+/// into an `Authentication-Results` field (RFC 8601) on top of the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MxAuthConfig {
+    /// False to check nothing and add no field. Default true.
+    pub enabled: bool,
+    /// Refuse (`550 5.7.1`) a message whose DMARC evaluation fails under a
+    /// `p=reject` policy. Default true.
+    pub reject_dmarc_reject: bool,
+    /// Refuse (`550 5.7.1`) a message whose SPF result is `fail`, whatever DMARC
+    /// says. Default false (SPF alone breaks forwarding).
+    pub spf_reject: bool,
+    /// The longest the checks of one message may take, in seconds; what is not
+    /// answered by then is a `temperror`. Default 10.
+    pub timeout_secs: u64,
+}
+
+impl Default for MxAuthConfig {
+    fn default() -> Self {
+        MxAuthConfig {
+            enabled: true,
+            reject_dmarc_reject: true,
+            spf_reject: false,
+            timeout_secs: 10,
+        }
+    }
+}
+
 mod defaults {
     pub(super) fn enabled() -> bool {
         true
@@ -299,6 +331,7 @@ impl Default for Config {
             imaps: ImapListenerConfig::on(loopback(2993)),
             tls: TlsConfig::default(),
             mx_policy: PolicyConfig::default(),
+            mx_auth: MxAuthConfig::default(),
             queue: QueueConfig::default(),
             delivery: DeliveryConfig::default(),
             relay: RelayConfig::default(),
@@ -359,6 +392,12 @@ const SECTION_COMMENTS: &[(&str, &str)] = &[
         "Checks of MX clients when they connect, each off by default: ptr_check refuses\n\
          addresses without forward-confirmed reverse DNS; dnsbl_zones lists DNS\n\
          blocklists. Both ask the resolver of [relay] dns.",
+    ),
+    (
+        "mx_auth",
+        "SPF, DKIM and DMARC of mail arriving on the MX listener, through the resolver\n\
+         of [relay] dns: an Authentication-Results field is added; a DMARC fail under\n\
+         p=reject is refused (reject_dmarc_reject), SPF fail alone only if spf_reject.",
     ),
     (
         "delivery",

@@ -252,6 +252,12 @@ impl Dns {
         }
     }
 
+    /// The hickory resolver underneath (for evaluators that drive it themselves, such
+    /// as [`crate::mx_auth`]).
+    pub fn resolver(&self) -> &TokioResolver {
+        &self.resolver
+    }
+
     /// Any records of `name` of the given type, as hickory's data (for policies not
     /// covered above).
     pub async fn raw(

@@ -11,6 +11,7 @@
 //! - [`users`]: the user store (Argon2id password hashes).
 //! - [`tls`]: the certificate, made self-signed at first start.
 //! - [`inbound`]: the SMTP listeners (MX, submission, submissions) and their sessions.
+//! - [`mx_auth`]: SPF, DKIM and DMARC of mail arriving on the MX listener.
 //! - [`mailstore`]: the users' mailboxes (Maildir++ folders, UIDs, flags) that the IMAP
 //!   and POP3 servers read.
 //! - [`access`]: the mailbox-access listeners (POP3, POP3S, IMAP, IMAPS) and their
@@ -30,6 +31,7 @@ pub mod dns;
 pub mod harness;
 pub mod inbound;
 pub mod mailstore;
+pub mod mx_auth;
 pub mod queue;
 pub mod relay;
 pub mod server;

@@ -418,6 +418,19 @@ pub async fn start_with(
     } else {
         None
     };
+    let mx_auth = if config.mx_auth.enabled {
+        let dns = Dns::new(
+            &config.relay.dns,
+            Duration::from_secs(config.relay.dns_timeout_secs.max(1)),
+        )?;
+        Some(Arc::new(crate::mx_auth::MxAuth::new(
+            &config.mx_auth,
+            &dns,
+            &config.hostname,
+        )))
+    } else {
+        None
+    };
     let inbound = Arc::new(Inbound {
         hostname: config.hostname.clone(),
         local_domains: config
@@ -434,6 +447,7 @@ pub async fn start_with(
         tls_handshake_timeout: Duration::from_secs(config.tls.handshake_timeout_secs.max(1)),
         dkim,
         policy,
+        mx_auth,
         password_checks: Arc::new(Semaphore::new(
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
         )),

@@ -54,7 +54,7 @@ use std::time::Duration;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 
-use crate::config::Config;
+use crate::config::{Config, MxAuthConfig};
 use crate::queue::{Clock, OsSeededRandom, Random, SystemClock, Transport};
 use crate::server::{self, Running, StartError, StartOptions};
 use crate::users::{UserError, SALT_LEN};
@@ -229,6 +229,12 @@ impl TestServerBuilder {
             // Delivered copies are the submitted ones, unsigned; `configure` turns
             // DKIM signing on.
             dkim_selector: String::new(),
+            // Nor do they get an Authentication-Results field from lookups in the
+            // system's DNS; `configure` turns the checks on.
+            mx_auth: MxAuthConfig {
+                enabled: false,
+                ..MxAuthConfig::default()
+            },
             ..Config::default()
         };
         let mut config = on_ephemeral_ports(config)?;

@@ -100,6 +100,8 @@ pub struct Inbound {
     pub dkim: Option<Arc<crate::dkim::DkimKeys>>,
     /// Checks of MX clients, if any is on.
     pub policy: Option<Arc<ClientPolicy>>,
+    /// SPF, DKIM and DMARC of mail arriving on the MX listener, if on.
+    pub mx_auth: Option<Arc<crate::mx_auth::MxAuth>>,
     /// Password checks under way at once, at most: each Argon2 verification takes a
     /// core and 19 MiB for tens of milliseconds, so a burst of logins waits here
     /// instead of exhausting memory.

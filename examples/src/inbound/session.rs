@@ -710,6 +710,43 @@ impl State {
                 return self.answer_failure(driver, id, &IncomingError::Queue(error));
             }
         }
+        if let (Some(checks), Role::Mx) = (&inbound.mx_auth, self.role()) {
+            let now = inbound
+                .clock
+                .now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs());
+            let helo = driver
+                .machine()
+                .hello()
+                .map(|(_, host)| host.to_string())
+                .unwrap_or_default();
+            let sender = crate::mx_auth::SmtpIdentity {
+                client: self.peer.ip(),
+                mail_from: transaction.sender.as_deref().unwrap_or_default(),
+                helo: &helo,
+            };
+            let roll = u8::try_from(inbound.random.below(100)).unwrap_or(0);
+            match checks.check_spooled(&mut written, &sender, now, roll).await {
+                Ok(verdict) => {
+                    if let Some(text) = verdict.refusal {
+                        tracing::info!(
+                            from = transaction.sender.as_deref().unwrap_or("<>"),
+                            reason = text,
+                            "message refused by sender authentication"
+                        );
+                        // Dropping the spool file unfinished removes it.
+                        drop(written);
+                        let server = driver.machine_mut();
+                        return match reply(550, (5, 7, 1), text) {
+                            Some(answer) => server.reply(id, answer),
+                            None => server.reject(id),
+                        };
+                    }
+                }
+                Err(error) => return self.answer_failure(driver, id, &IncomingError::Queue(error)),
+            }
+        }
         let received_at = transaction
             .received_at
             .unwrap_or_else(|| self.listener.inbound.clock.now());
