@@ -150,7 +150,7 @@ impl MxAuth {
                 );
                 let outcome = tokio::time::timeout_at(deadline, self.dns.check_dmarc(evaluator))
                     .await
-                    .unwrap_or_else(|_| DmarcOutcome {
+                    .unwrap_or(DmarcOutcome {
                         result: DmarcResult::TempError,
                         disposition: Policy::None,
                         policy_domain: None,
