@@ -238,11 +238,12 @@ pub struct MxAuthConfig {
     /// Refuse (`550 5.7.1`) a message whose DMARC evaluation fails under a
     /// `p=reject` policy. Default true.
     pub reject_dmarc_reject: bool,
-    /// Refuse (`550 5.7.1`) a message whose SPF result is `fail`, whatever DMARC
-    /// says. Default false (SPF alone breaks forwarding).
+    /// Refuse MAIL FROM (`550 5.7.23`) when its SPF result is `fail`, whatever DMARC
+    /// would say. Default false (SPF alone breaks forwarding).
     pub spf_reject: bool,
-    /// The longest the checks of one message may take, in seconds; what is not
-    /// answered by then is a `temperror`. Default 10.
+    /// The longest the SPF check at MAIL FROM, and then the DKIM and DMARC checks after
+    /// DATA, may each take, in seconds; what is not answered by then is a `temperror`.
+    /// Default 10.
     pub timeout_secs: u64,
 }
 
@@ -395,9 +396,10 @@ const SECTION_COMMENTS: &[(&str, &str)] = &[
     ),
     (
         "mx_auth",
-        "SPF, DKIM and DMARC of mail arriving on the MX listener, through the resolver\n\
-         of [relay] dns: an Authentication-Results field is added; a DMARC fail under\n\
-         p=reject is refused (reject_dmarc_reject), SPF fail alone only if spf_reject.",
+        "SPF (at MAIL FROM), DKIM and DMARC (after DATA) of mail arriving on the MX\n\
+         listener, through the resolver of [relay] dns: an Authentication-Results field\n\
+         is added; a DMARC fail under p=reject is refused (reject_dmarc_reject), an SPF\n\
+         fail alone only if spf_reject (at MAIL FROM).",
     ),
     (
         "delivery",

@@ -81,18 +81,11 @@ impl MxAuth {
         }
     }
 
-    /// Checks the message in `writer` sent by `sender`, at `now` (seconds since the
-    /// epoch), with `percent_roll` (0 to 99) for DMARC's `pct`; puts the field on top
-    /// of the message unless it is to be refused. Only spool errors are returned.
-    pub async fn check_spooled(
-        &self,
-        writer: &mut SpoolWriter,
-        sender: &SmtpIdentity<'_>,
-        now: u64,
-        percent_roll: u8,
-    ) -> Result<MxAuthVerdict, QueueError> {
-        let deadline = tokio::time::Instant::now() + self.timeout;
-
+    /// SPF (RFC 7208) of `sender`'s client address and MAIL FROM (HELO for the null
+    /// reverse-path) at `now` (seconds since the epoch), within the configured time
+    /// limit: `temperror` when the name servers do not answer in time. Run when MAIL
+    /// FROM arrives, so a refusal comes before any data.
+    pub async fn check_spf(&self, sender: &SmtpIdentity<'_>, now: u64) -> SpfResult {
         let spf_config = SpfConfig {
             receiver: self.authserv_id.clone(),
             timestamp: now,
@@ -100,9 +93,32 @@ impl MxAuth {
         };
         let evaluator =
             SpfEvaluator::mail_from(sender.client, sender.mail_from, sender.helo, spf_config);
-        let spf = tokio::time::timeout_at(deadline, self.dns.check_spf(evaluator))
+        tokio::time::timeout(self.timeout, self.dns.check_spf(evaluator))
             .await
-            .map_or(SpfResult::TempError, |outcome| outcome.result);
+            .map_or(SpfResult::TempError, |outcome| outcome.result)
+    }
+
+    /// Why MAIL FROM is to be refused (`550 5.7.23`, RFC 7372) for the SPF result
+    /// `spf`: only a `fail` under `spf_reject`.
+    pub fn spf_refusal(&self, spf: SpfResult) -> Option<&'static str> {
+        (self.spf_reject && spf == SpfResult::Fail)
+            .then_some("Rejected by the sender domain's SPF policy")
+    }
+
+    /// Checks the message in `writer` sent by `sender`, whose SPF result (from
+    /// [`MxAuth::check_spf`] at MAIL FROM) is `spf`, at `now` (seconds since the epoch),
+    /// with `percent_roll` (0 to 99) for DMARC's `pct`; puts the field on top of the
+    /// message unless it is to be refused. Only spool errors are returned.
+    pub async fn check_spooled(
+        &self,
+        writer: &mut SpoolWriter,
+        sender: &SmtpIdentity<'_>,
+        spf: SpfResult,
+        now: u64,
+        percent_roll: u8,
+    ) -> Result<MxAuthVerdict, QueueError> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+
         let spf_domain = if sender.mail_from.is_empty() {
             sender.helo.to_owned()
         } else {
@@ -184,10 +200,8 @@ impl MxAuth {
         });
         let refusal = if self.reject_dmarc_reject && dmarc_rejects {
             Some("Rejected by the sender domain's DMARC policy")
-        } else if self.spf_reject && spf == SpfResult::Fail {
-            Some("Rejected by the sender domain's SPF policy")
         } else {
-            None
+            self.spf_refusal(spf)
         };
         tracing::info!(
             queue_id = %writer.id(),

@@ -263,3 +263,42 @@ async fn a_silent_name_server_costs_a_bounded_wait_and_gives_temperror() {
     assert!(field.contains("dmarc=temperror"), "{field}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spf_reject_refuses_at_mail_from_before_any_data() {
+    let dns = zone().await;
+    let mut config = test_config();
+    config.hostname = String::from("mx.mailwire.test");
+    config.mx_auth.enabled = true;
+    config.mx_auth.spf_reject = true;
+    config.mx_auth.timeout_secs = 5;
+    config.relay.dns = DnsConfig::Nameserver(dns.address);
+    config.relay.dns_timeout_secs = 1;
+    let server = TestServer::start("mxauth-spf-reject", config).await;
+    let mut raw = Raw::connect(server.address(Role::Mx)).await;
+    assert_eq!(raw.reply().await.code, 220);
+    assert_eq!(raw.command("EHLO client.soft.test").await.code, 250);
+    let refused = raw.command("MAIL FROM:<someone@soft.test>").await;
+    assert_eq!(refused.code, 550, "{}", refused.text());
+    assert!(refused.text().contains("5.7.23"), "{}", refused.text());
+    // No transaction: RCPT is out of sequence.
+    assert_eq!(raw.command(&format!("RCPT TO:<{}>", BOB.0)).await.code, 503);
+    // A sender whose domain passes SPF goes through in the same session.
+    let (code, text) = send(
+        &mut raw,
+        "alice@good.test",
+        &signed("alice@good.test", "after-refusal"),
+    )
+    .await;
+    assert_eq!(code, 250, "{text}");
+    raw.command("QUIT").await;
+
+    let delivered = wait_for_messages(&server.maildir(BOB.0), 1).await;
+    assert_eq!(delivered.len(), 1);
+    let field = auth_results(&delivered[0]);
+    assert!(
+        field.contains("spf=pass smtp.mailfrom=alice@good.test"),
+        "{field}"
+    );
+    server.stop().await;
+}

@@ -184,6 +184,8 @@ struct Transaction {
     ret: Option<DsnReturn>,
     recipients: Vec<EnvelopeRecipient>,
     received_at: Option<SystemTime>,
+    /// The SPF result found at MAIL FROM (MX role with sender authentication on).
+    spf: Option<mailwire_auth::spf::SpfResult>,
 }
 
 /// What a session keeps besides its machine.
@@ -243,6 +245,16 @@ impl State {
         self.listener.role
     }
 
+    /// The injected clock's time in seconds since the epoch (for DKIM and SPF).
+    fn unix_now(&self) -> u64 {
+        self.listener
+            .inbound
+            .clock
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs())
+    }
+
     async fn handle(
         &mut self,
         driver: &mut SessionDriver,
@@ -277,7 +289,7 @@ impl State {
                 }
             }
             ServerEvent::AuthCancelled => Ok(()),
-            ServerEvent::Mail { id, from, params } => self.mail(driver, id, &from, &params),
+            ServerEvent::Mail { id, from, params } => self.mail(driver, id, &from, &params).await,
             ServerEvent::Recipient { id, to, params } => self.recipient(driver, id, &to, &params),
             ServerEvent::MessageStart { .. } => {
                 self.start_message(driver).await;
@@ -467,7 +479,7 @@ impl State {
         Ok(())
     }
 
-    fn mail(
+    async fn mail(
         &mut self,
         driver: &mut SessionDriver,
         id: ReplyId,
@@ -500,6 +512,34 @@ impl State {
                 };
             }
         }
+        let spf = match (&self.listener.inbound.mx_auth, self.role()) {
+            (Some(checks), Role::Mx) => {
+                let helo = server
+                    .hello()
+                    .map(|(_, host)| host.to_string())
+                    .unwrap_or_default();
+                let identity = crate::mx_auth::SmtpIdentity {
+                    client: self.peer.ip(),
+                    mail_from: sender.as_deref().unwrap_or_default(),
+                    helo: &helo,
+                };
+                let spf = checks.check_spf(&identity, self.unix_now()).await;
+                if let Some(text) = checks.spf_refusal(spf) {
+                    tracing::info!(
+                        from = sender.as_deref().unwrap_or("<>"),
+                        "mail refused: spf fail"
+                    );
+                    let server = driver.machine_mut();
+                    return match reply(550, (5, 7, 23), text) {
+                        Some(answer) => server.reply(id, answer),
+                        None => server.reject(id),
+                    };
+                }
+                Some(spf)
+            }
+            _ => None,
+        };
+        let server = driver.machine_mut();
         self.transaction = Some(Transaction {
             sender,
             smtputf8: params.smtputf8,
@@ -513,6 +553,7 @@ impl State {
             }),
             recipients: Vec::new(),
             received_at: None,
+            spf,
         });
         server.accept(id)
     }
@@ -701,21 +742,13 @@ impl State {
             _ => None,
         };
         if let Some(signer) = signer {
-            let now = inbound
-                .clock
-                .now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.as_secs());
+            let now = self.unix_now();
             if let Err(error) = crate::dkim::sign_spooled(&mut written, signer, now).await {
                 return self.answer_failure(driver, id, &IncomingError::Queue(error));
             }
         }
         if let (Some(checks), Role::Mx) = (&inbound.mx_auth, self.role()) {
-            let now = inbound
-                .clock
-                .now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.as_secs());
+            let now = self.unix_now();
             let helo = driver
                 .machine()
                 .hello()
@@ -727,7 +760,14 @@ impl State {
                 helo: &helo,
             };
             let roll = u8::try_from(inbound.random.below(100)).unwrap_or(0);
-            match checks.check_spooled(&mut written, &sender, now, roll).await {
+            let spf = match transaction.spf {
+                Some(spf) => spf,
+                None => checks.check_spf(&sender, now).await,
+            };
+            match checks
+                .check_spooled(&mut written, &sender, spf, now, roll)
+                .await
+            {
                 Ok(verdict) => {
                     if let Some(text) = verdict.refusal {
                         tracing::info!(
