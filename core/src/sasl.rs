@@ -1,6 +1,7 @@
-//! The password mechanisms of SASL that the protocol crates speak themselves: PLAIN
-//! (RFC 4616: `[authzid] NUL authcid NUL passwd`) and LOGIN (draft-murchison-sasl-login:
-//! a user name and a password, each answering a prompt).
+//! The SASL mechanisms that the protocol crates speak themselves: PLAIN (RFC 4616:
+//! `[authzid] NUL authcid NUL passwd`), LOGIN (draft-murchison-sasl-login: a user name and
+//! a password, each answering a prompt), and the client messages of the OAuth 2.0 token
+//! mechanisms XOAUTH2 and OAUTHBEARER (RFC 7628).
 //!
 //! The messages here are the SASL octets; each protocol wraps them in base64 its own way
 //! (`AUTH`, `AUTHENTICATE`, continuation lines).
@@ -162,6 +163,53 @@ pub fn decode_login_field(field: &[u8]) -> Result<String, LoginFieldError> {
         .map_err(|_| LoginFieldError::NotUtf8)
 }
 
+/// The `^A` separator of the XOAUTH2 and OAUTHBEARER messages; alone, it is also what a
+/// client answers to an OAUTHBEARER error challenge (RFC 7628 §3.2.3).
+pub const OAUTH_SEPARATOR: u8 = 0x01;
+
+/// Why an XOAUTH2 or OAUTHBEARER message cannot be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OAuthFieldError {
+    /// A control character (which would break the `^A`-separated message).
+    #[error("a user name or token holds a control character")]
+    ControlCharacter,
+}
+
+fn check_oauth_field(field: &str) -> Result<(), OAuthFieldError> {
+    if field.chars().any(char::is_control) {
+        Err(OAuthFieldError::ControlCharacter)
+    } else {
+        Ok(())
+    }
+}
+
+/// The XOAUTH2 client message: `user=USER ^A auth=Bearer TOKEN ^A ^A`.
+pub fn encode_xoauth2(username: &str, token: &str) -> Result<Secret<Vec<u8>>, OAuthFieldError> {
+    check_oauth_field(username)?;
+    check_oauth_field(token)?;
+    let text = format!("user={username}\u{1}auth=Bearer {token}\u{1}\u{1}");
+    Ok(Secret::new(text.into_bytes()))
+}
+
+/// The OAUTHBEARER initial client response of RFC 7628 §3.1:
+/// `n,a=USER,^Ahost=HOST^Aport=PORT^Aauth=Bearer TOKEN^A^A`, the user as a GS2 saslname
+/// (RFC 5801 §4: `=` as `=3D`, `,` as `=2C`).
+pub fn encode_oauthbearer(
+    username: &str,
+    token: &str,
+    host: &str,
+    port: u16,
+) -> Result<Secret<Vec<u8>>, OAuthFieldError> {
+    check_oauth_field(username)?;
+    check_oauth_field(token)?;
+    check_oauth_field(host)?;
+    let escaped = username.replace('=', "=3D").replace(',', "=2C");
+    let text =
+        format!("n,a={escaped},\u{1}host={host}\u{1}port={port}\u{1}auth=Bearer {token}\u{1}\u{1}");
+    Ok(Secret::new(text.into_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +286,42 @@ mod tests {
         );
         assert_eq!(LOGIN_USERNAME_PROMPT, b"Username:");
         assert_eq!(LOGIN_PASSWORD_PROMPT, b"Password:");
+    }
+
+    #[test]
+    fn xoauth2_layout() {
+        let message = encode_xoauth2("someuser@example.com", "ya29.vF9dft4").unwrap();
+        assert_eq!(
+            message.expose().as_slice(),
+            b"user=someuser@example.com\x01auth=Bearer ya29.vF9dft4\x01\x01"
+        );
+    }
+
+    #[test]
+    fn oauthbearer_is_the_rfc7628_example() {
+        // RFC 7628 §4.1, the initial client response (IMAP port 143).
+        let message = encode_oauthbearer(
+            "user@example.com",
+            "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==",
+            "server.example.com",
+            143,
+        )
+        .unwrap();
+        assert_eq!(
+            message.expose().as_slice(),
+            &b"n,a=user@example.com,\x01host=server.example.com\x01port=143\x01auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01"[..]
+        );
+        let escaped = encode_oauthbearer("a=b,c", "t", "h", 1).unwrap();
+        assert!(escaped.expose().starts_with(b"n,a=a=3Db=2Cc,\x01"));
+    }
+
+    #[test]
+    fn oauth_control_characters_are_refused() {
+        assert_eq!(
+            encode_xoauth2("u", "tok\x01en").unwrap_err(),
+            OAuthFieldError::ControlCharacter
+        );
+        assert!(encode_oauthbearer("u\n", "t", "h", 1).is_err());
+        assert!(encode_oauthbearer("u", "t", "h\x01", 1).is_err());
     }
 }

@@ -54,7 +54,6 @@
 //! A blocking API (for applications without tokio) is out of scope: use a tokio
 //! runtime's `block_on`.
 
-mod auth;
 mod connect;
 mod error;
 mod message;
@@ -68,7 +67,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 pub use futures_util::Stream;
-use mailwire_core::{Secret, Session as _};
+use mailwire_core::{sasl, Secret, Session as _};
 use tokio::time::Sleep;
 
 use connect::BoxedStream;
@@ -224,7 +223,7 @@ impl Session {
         username: &str,
         token: &str,
     ) -> Result<(), SessionError> {
-        let message = auth::xoauth2_message(username, token)?;
+        let message = sasl::encode_xoauth2(username, token).map_err(oauth_field_refused)?;
         self.authenticate_token("XOAUTH2", message, Vec::new())
             .await
     }
@@ -235,8 +234,9 @@ impl Session {
         username: &str,
         token: &str,
     ) -> Result<(), SessionError> {
-        let message = auth::oauthbearer_message(username, token, &self.host, self.port)?;
-        self.authenticate_token("OAUTHBEARER", message, vec![auth::KVSEP])
+        let message = sasl::encode_oauthbearer(username, token, &self.host, self.port)
+            .map_err(oauth_field_refused)?;
+        self.authenticate_token("OAUTHBEARER", message, vec![sasl::OAUTH_SEPARATOR])
             .await
     }
 
@@ -1016,4 +1016,11 @@ fn expunged(data: Vec<Data<'static>>) -> Vec<NonZeroU32> {
             _ => None,
         })
         .collect()
+}
+
+/// A token message that cannot be built is the caller's configuration.
+fn oauth_field_refused(_: sasl::OAuthFieldError) -> SessionError {
+    SessionError::InvalidConfig {
+        reason: "a user name or token holds a control character",
+    }
 }

@@ -1,6 +1,6 @@
 //! The credentials a mailer logs in with, and the SASL messages of the token mechanisms.
 
-use mailwire_core::Secret;
+use mailwire_core::{sasl, Secret};
 
 use crate::client::Credentials;
 use crate::types::{EhloResponse, Mechanism};
@@ -118,104 +118,34 @@ pub(crate) fn plan(
                 None
             }
         }
-        Authentication::XOAuth2 { username, token } => offered
-            .offers_mechanism(&Mechanism::XOAUTH2)
-            .then(|| AuthPlan::Token {
-                mechanism: Mechanism::XOAUTH2,
-                initial: xoauth2_message(username, token),
-                after_error: Vec::new(),
-            }),
-        Authentication::OAuthBearer { username, token } => offered
-            .offers_mechanism(&Mechanism::OAUTHBEARER)
-            .then(|| AuthPlan::Token {
-                mechanism: Mechanism::OAUTHBEARER,
-                initial: oauthbearer_message(username, token, host, port),
-                after_error: vec![KVSEP],
-            }),
-    }
-}
-
-/// The `^A` separator of XOAUTH2 and OAUTHBEARER.
-const KVSEP: u8 = 0x01;
-
-/// `user=USER ^A auth=Bearer TOKEN ^A ^A`.
-pub(crate) fn xoauth2_message(username: &str, token: &Secret<String>) -> Secret<Vec<u8>> {
-    let mut message = Vec::with_capacity(username.len() + token.expose().len() + 20);
-    message.extend_from_slice(b"user=");
-    message.extend_from_slice(username.as_bytes());
-    message.push(KVSEP);
-    message.extend_from_slice(b"auth=Bearer ");
-    message.extend_from_slice(token.expose().as_bytes());
-    message.extend_from_slice(&[KVSEP, KVSEP]);
-    Secret::new(message)
-}
-
-/// RFC 7628 §3.1: `n,a=USER,^Ahost=HOST^Aport=PORT^Aauth=Bearer TOKEN^A^A`, the user
-/// as a GS2 saslname (RFC 5801 §4: `=` as `=3D`, `,` as `=2C`).
-pub(crate) fn oauthbearer_message(
-    username: &str,
-    token: &Secret<String>,
-    host: &str,
-    port: u16,
-) -> Secret<Vec<u8>> {
-    let mut message = Vec::with_capacity(username.len() + token.expose().len() + host.len() + 40);
-    message.extend_from_slice(b"n,a=");
-    for character in username.chars() {
-        match character {
-            '=' => message.extend_from_slice(b"=3D"),
-            ',' => message.extend_from_slice(b"=2C"),
-            other => {
-                let mut buffer = [0u8; 4];
-                message.extend_from_slice(other.encode_utf8(&mut buffer).as_bytes());
-            }
+        // Control characters were refused when the credentials were checked
+        // (`is_valid`), so the messages build; were one not to, no mechanism fits.
+        Authentication::XOAuth2 { username, token } => {
+            let initial = sasl::encode_xoauth2(username, token.expose()).ok()?;
+            offered
+                .offers_mechanism(&Mechanism::XOAUTH2)
+                .then(|| AuthPlan::Token {
+                    mechanism: Mechanism::XOAUTH2,
+                    initial,
+                    after_error: Vec::new(),
+                })
+        }
+        Authentication::OAuthBearer { username, token } => {
+            let initial = sasl::encode_oauthbearer(username, token.expose(), host, port).ok()?;
+            offered
+                .offers_mechanism(&Mechanism::OAUTHBEARER)
+                .then(|| AuthPlan::Token {
+                    mechanism: Mechanism::OAUTHBEARER,
+                    initial,
+                    after_error: vec![sasl::OAUTH_SEPARATOR],
+                })
         }
     }
-    message.push(b',');
-    message.push(KVSEP);
-    message.extend_from_slice(b"host=");
-    message.extend_from_slice(host.as_bytes());
-    message.push(KVSEP);
-    message.extend_from_slice(format!("port={port}").as_bytes());
-    message.push(KVSEP);
-    message.extend_from_slice(b"auth=Bearer ");
-    message.extend_from_slice(token.expose().as_bytes());
-    message.extend_from_slice(&[KVSEP, KVSEP]);
-    Secret::new(message)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn xoauth2_message_layout() {
-        let message = xoauth2_message("someuser@example.com", &Secret::new("ya29.vF9dft4".into()));
-        assert_eq!(
-            message.expose().as_slice(),
-            b"user=someuser@example.com\x01auth=Bearer ya29.vF9dft4\x01\x01"
-        );
-    }
-
-    #[test]
-    fn oauthbearer_message_is_rfc7628_example() {
-        // RFC 7628 §4.1, the initial client response.
-        let message = oauthbearer_message(
-            "user@example.com",
-            &Secret::new("vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==".into()),
-            "server.example.com",
-            143,
-        );
-        assert_eq!(
-            message.expose().as_slice(),
-            &b"n,a=user@example.com,\x01host=server.example.com\x01port=143\x01auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01"[..]
-        );
-    }
-
-    #[test]
-    fn oauthbearer_escapes_the_authzid() {
-        let message = oauthbearer_message("a=b,c", &Secret::new("t".into()), "h", 1);
-        assert!(message.expose().starts_with(b"n,a=a=3Db=2Cc,\x01"));
-    }
 
     #[test]
     fn control_characters_are_refused() {
