@@ -57,6 +57,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod connect;
 use std::io;
 
 use std::future::Future;

@@ -2,7 +2,7 @@
 //! the capabilities.
 
 use std::collections::VecDeque;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use mailwire_core::Session as _;
@@ -205,41 +205,30 @@ impl SessionBuilder {
     }
 
     async fn tcp_connect(&self, port: u16) -> Result<TcpStream, SessionError> {
-        let connecting = async {
-            match self.address {
-                Some(address) => TcpStream::connect(address).await,
-                None => TcpStream::connect((self.host.as_str(), port)).await,
+        mailwire_core::tokio::connect::connect_tcp(
+            &self.host,
+            self.address,
+            port,
+            self.connect_timeout,
+            self.security == Security::PlaintextLoopback,
+        )
+        .await
+        .map_err(|error| match error {
+            mailwire_core::tokio::connect::ConnectError::TimedOut => {
+                SessionError::TimedOut(TimeoutStage::Connect)
             }
-        };
-        let stream = match tokio::time::timeout(self.connect_timeout, connecting).await {
-            Err(_) => return Err(SessionError::TimedOut(TimeoutStage::Connect)),
-            Ok(Err(error)) => return Err(SessionError::Connect(error)),
-            Ok(Ok(stream)) => stream,
-        };
-        if self.security == Security::PlaintextLoopback {
-            let peer = stream.peer_addr().map_err(SessionError::Connect)?;
-            if !is_loopback(peer.ip()) {
-                return Err(SessionError::PlaintextNotLoopback);
+            mailwire_core::tokio::connect::ConnectError::NotLoopback => {
+                SessionError::PlaintextNotLoopback
             }
-        }
-        stream.set_nodelay(true).map_err(SessionError::Connect)?;
-        Ok(stream)
+            mailwire_core::tokio::connect::ConnectError::Io(error) => SessionError::Connect(error),
+            _ => SessionError::Connect(std::io::Error::other("cannot connect")),
+        })
     }
 }
 
 /// The driver's clock, so paused-time tests see one time line.
 pub(super) fn now() -> std::time::Instant {
     tokio::time::Instant::now().into_std()
-}
-
-/// True for 127.0.0.0/8, ::1 and IPv4-mapped loopback addresses.
-fn is_loopback(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-    }
 }
 
 async fn handshake(
@@ -337,25 +326,4 @@ async fn starttls(
         }
     }
     Ok(Driver::new(secured, machine))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plaintext_only_towards_loopback() {
-        for loopback in ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"] {
-            assert!(
-                is_loopback(loopback.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))),
-                "{loopback}"
-            );
-        }
-        for remote in ["192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1"] {
-            assert!(
-                !is_loopback(remote.parse().unwrap_or(IpAddr::from([127, 0, 0, 1]))),
-                "{remote}"
-            );
-        }
-    }
 }

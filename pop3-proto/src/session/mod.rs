@@ -44,7 +44,7 @@
 mod error;
 
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -210,35 +210,24 @@ impl SessionBuilder {
     }
 
     async fn tcp_connect(&self, port: u16) -> Result<TcpStream, MailboxError> {
-        let connecting = async {
-            match self.address {
-                Some(address) => TcpStream::connect(address).await,
-                None => TcpStream::connect((self.host.as_str(), port)).await,
+        mailwire_core::tokio::connect::connect_tcp(
+            &self.host,
+            self.address,
+            port,
+            self.connect_timeout,
+            self.security == Security::PlaintextLoopback,
+        )
+        .await
+        .map_err(|error| match error {
+            mailwire_core::tokio::connect::ConnectError::TimedOut => {
+                MailboxError::TimedOut(TimeoutStage::Connect)
             }
-        };
-        let stream = match tokio::time::timeout(self.connect_timeout, connecting).await {
-            Err(_) => return Err(MailboxError::TimedOut(TimeoutStage::Connect)),
-            Ok(Err(error)) => return Err(MailboxError::Connect(error)),
-            Ok(Ok(stream)) => stream,
-        };
-        if self.security == Security::PlaintextLoopback {
-            let peer = stream.peer_addr().map_err(MailboxError::Connect)?;
-            if !is_loopback(peer.ip()) {
-                return Err(MailboxError::PlaintextNotLoopback);
+            mailwire_core::tokio::connect::ConnectError::NotLoopback => {
+                MailboxError::PlaintextNotLoopback
             }
-        }
-        stream.set_nodelay(true).map_err(MailboxError::Connect)?;
-        Ok(stream)
-    }
-}
-
-/// True for 127.0.0.0/8, ::1 and IPv4-mapped loopback addresses.
-fn is_loopback(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
+            mailwire_core::tokio::connect::ConnectError::Io(error) => MailboxError::Connect(error),
+            _ => MailboxError::Connect(std::io::Error::other("cannot connect")),
+        })
     }
 }
 
@@ -535,26 +524,5 @@ impl Stream for MessageStream<'_> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.inner.as_mut().poll_next(cx)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plaintext_only_towards_loopback() {
-        for loopback in ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"] {
-            assert!(
-                is_loopback(loopback.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))),
-                "{loopback}"
-            );
-        }
-        for remote in ["192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1"] {
-            assert!(
-                !is_loopback(remote.parse().unwrap_or(IpAddr::from([127, 0, 0, 1]))),
-                "{remote}"
-            );
-        }
     }
 }

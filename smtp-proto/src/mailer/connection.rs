@@ -159,36 +159,24 @@ async fn tls_handshake(
 }
 
 async fn tcp_connect(settings: &Settings) -> Result<TcpStream, MailerError> {
-    let connecting = async {
-        match settings.address {
-            Some(address) => TcpStream::connect(address).await,
-            None => TcpStream::connect((settings.host.as_str(), settings.port)).await,
+    mailwire_core::tokio::connect::connect_tcp(
+        &settings.host,
+        settings.address,
+        settings.port,
+        settings.connect_timeout,
+        settings.security == Security::PlaintextLoopback,
+    )
+    .await
+    .map_err(|error| match error {
+        mailwire_core::tokio::connect::ConnectError::TimedOut => {
+            MailerError::TimedOut(TimeoutStage::Connect)
         }
-    };
-    let stream = match tokio::time::timeout(settings.connect_timeout, connecting).await {
-        Err(_) => return Err(MailerError::TimedOut(TimeoutStage::Connect)),
-        Ok(Err(error)) => return Err(MailerError::Connect(error)),
-        Ok(Ok(stream)) => stream,
-    };
-    if settings.security == Security::PlaintextLoopback {
-        let peer = stream.peer_addr().map_err(MailerError::Connect)?;
-        if !is_loopback(peer.ip()) {
-            return Err(MailerError::PlaintextNotLoopback);
+        mailwire_core::tokio::connect::ConnectError::NotLoopback => {
+            MailerError::PlaintextNotLoopback
         }
-    }
-    // Commands are small and pipelined: send them at once.
-    stream.set_nodelay(true).map_err(MailerError::Connect)?;
-    Ok(stream)
-}
-
-/// True for 127.0.0.0/8, ::1 and IPv4-mapped loopback addresses.
-fn is_loopback(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-    }
+        mailwire_core::tokio::connect::ConnectError::Io(error) => MailerError::Connect(error),
+        _ => MailerError::Connect(std::io::Error::other("cannot connect")),
+    })
 }
 
 /// Where opening a connection stands.
@@ -494,22 +482,6 @@ async fn close_politely(mut driver: Driver<BoxedStream, Client>, limit: Duration
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn plaintext_only_towards_loopback() {
-        for loopback in ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"] {
-            assert!(is_loopback(loopback.parse().unwrap()), "{loopback}");
-        }
-        for remote in [
-            "192.0.2.1",
-            "10.0.0.1",
-            "2001:db8::1",
-            "::ffff:192.0.2.1",
-            "0.0.0.0",
-        ] {
-            assert!(!is_loopback(remote.parse().unwrap()), "{remote}");
-        }
-    }
 
     #[test]
     fn ehlo_literal_of_the_local_address() {
